@@ -1,0 +1,123 @@
+"""Engines run optimizer steps over a chunk of batches; the loop around them is shared.
+
+- `TorchEngine`: autograd + any torch optimizer, any batch size; calls the per-step hooks.
+- `FusedEngine`: the numba online-SGD kernel (`sparsenet.kernels.online`) for MLPs of
+  nn.Linear / SparseLinear layers at batch 1 with plain SGD: no per-step Python overhead,
+  O(nnz) work on sparse layers. Parameters are updated in place through numpy views.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import SparsenetError
+from ..nn import SparseLinear
+
+
+class TorchEngine:
+    name = "torch"
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, hooks: Sequence = ()):
+        self.model = model
+        self.optimizer = optimizer
+        self.hooks = list(hooks)
+
+    def train(self, X: torch.Tensor, Y: torch.Tensor, order: torch.Tensor, batch_size: int):
+        """Steps over order (a multiple of batch_size). Returns (loss_sum over steps, steps done)."""
+        self.model.train()
+        loss_sum = 0.0
+        steps = order.numel() // batch_size
+        for s in range(steps):
+            idx = order[s * batch_size:(s + 1) * batch_size]
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = nn.functional.cross_entropy(self.model(X[idx]), Y[idx])
+            value = float(loss)
+            if not math.isfinite(value):
+                return loss_sum, s
+            loss.backward()
+            for h in self.hooks:
+                h.after_backward(self.model)
+            self.optimizer.step()
+            for h in self.hooks:
+                h.after_step(self.model)
+            loss_sum += value
+        return loss_sum, steps
+
+    def state_dict(self) -> dict:
+        return self.optimizer.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.optimizer.load_state_dict(state)
+
+
+def fused_unsupported_reason(model: nn.Module, optimizer: str, momentum: float, weight_decay: float,
+                             batch_size: int) -> str | None:
+    """Why the fused engine cannot run this setup, or None when it can."""
+    if batch_size != 1:
+        return f"batch size {batch_size} (fused engine is online, batch 1)"
+    if optimizer != "sgd" or momentum != 0 or weight_decay != 0:
+        return "only plain SGD (no momentum, no weight decay)"
+    layers = getattr(model, "layers", None)
+    if layers is None or getattr(model, "activation", None) not in ("tanh", "relu", "leaky_relu"):
+        return "model is not an MLP with tanh/relu/leaky_relu"
+    for layer in layers:
+        if not isinstance(layer, (nn.Linear, SparseLinear)) or layer.bias is None:
+            return f"layer {type(layer).__name__} without bias is not supported"
+    return None
+
+
+class FusedEngine:
+    name = "fused"
+
+    def __init__(self, model: nn.Module, lr: float):
+        from ..kernels import online
+
+        self._kernel = online.sgd_chunk
+        self.model = model
+        self.lr = float(lr)
+        self.act_kind = {"tanh": online.ACT_TANH, "relu": online.ACT_RELU,
+                         "leaky_relu": online.ACT_LEAKY}[model.activation]
+        self.slope = float(getattr(model, "leaky_slope", 0.01))
+        self.rebind()
+
+    def rebind(self) -> None:
+        """Take numpy views of the current parameters (call after loading a state_dict)."""
+        layers = list(self.model.layers)
+        sizes = [layers[0].in_features] + [l.out_features for l in layers]
+        dummy = np.zeros(1, dtype=np.int64)
+        Ws, Bs, crows, cols, sparse = [], [], [], [], []
+        for layer in layers:
+            if isinstance(layer, SparseLinear):
+                Ws.append(layer.values.detach().numpy())
+                crows.append(layer.crow.numpy())
+                cols.append(layer.col.numpy())
+                sparse.append(1)
+            else:
+                if not layer.weight.is_contiguous():
+                    raise SparsenetError("fused engine needs contiguous weights")
+                Ws.append(layer.weight.detach().view(-1).numpy())
+                crows.append(dummy)
+                cols.append(dummy)
+                sparse.append(0)
+            Bs.append(layer.bias.detach().numpy())
+        self._args = (np.asarray(sizes, dtype=np.int64), np.asarray(sparse, dtype=np.int64),
+                      tuple(Ws), tuple(Bs), tuple(crows), tuple(cols),
+                      tuple(np.zeros(n, dtype=np.float32) for n in sizes),
+                      tuple(np.zeros(n, dtype=np.float32) for n in sizes[1:]))
+
+    def train(self, X: torch.Tensor, Y: torch.Tensor, order: torch.Tensor, batch_size: int):
+        if batch_size != 1:
+            raise SparsenetError(f"fused engine runs batch size 1, got {batch_size}")
+        loss_sum, done = self._kernel(X.numpy(), Y.numpy(), order.numpy(), np.float32(self.lr),
+                                      *self._args, self.act_kind, np.float32(self.slope))
+        return float(loss_sum), int(done)
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rebind()
