@@ -35,7 +35,7 @@ class TorchEngine:
             idx = order[s * batch_size:(s + 1) * batch_size]
             self.optimizer.zero_grad(set_to_none=True)
             loss = nn.functional.cross_entropy(self.model(X[idx]), Y[idx])
-            value = float(loss)
+            value = float(loss.detach())
             if not math.isfinite(value):
                 return loss_sum, s
             loss.backward()
