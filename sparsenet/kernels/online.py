@@ -29,10 +29,12 @@ _TQ = (1.0, 0.17446019, -0.043759625, 0.024076004, 0.0016324467, 2.1492637e-05, 
 TANH_CLAMP = 9.0
 
 
-@njit(cache=True, fastmath={"nnan", "ninf", "nsz", "arcp", "contract"})
+@njit(cache=True, fastmath={"nsz", "arcp", "contract"})
 def tanh_inplace(z, n):
     for i in range(n):
-        v = min(max(z[i], np.float32(-TANH_CLAMP)), np.float32(TANH_CLAMP))
+        v = z[i]  # clamp written so that NaN stays NaN (divergence must stay visible)
+        v = np.float32(TANH_CLAMP) if v > np.float32(TANH_CLAMP) else v
+        v = np.float32(-TANH_CLAMP) if v < np.float32(-TANH_CLAMP) else v
         t = v * v
         p = np.float32(_TP[6])
         p = p * t + np.float32(_TP[5])
@@ -48,7 +50,9 @@ def tanh_inplace(z, n):
         q = q * t + np.float32(_TQ[2])
         q = q * t + np.float32(_TQ[1])
         q = q * t + np.float32(_TQ[0])
-        z[i] = min(max(v * p / q, np.float32(-1.0)), np.float32(1.0))
+        r = v * p / q
+        r = np.float32(1.0) if r > np.float32(1.0) else r
+        z[i] = np.float32(-1.0) if r < np.float32(-1.0) else r
 
 
 @njit(cache=True)
@@ -58,10 +62,11 @@ def _activate(z, n, kind, slope):
         return
     for i in range(n):
         v = z[i]
+        # `v <= 0` is False for NaN, so NaN propagates as in torch
         if kind == 1:
-            z[i] = v if v > 0 else np.float32(0.0)
+            z[i] = np.float32(0.0) if v <= 0 else v
         else:
-            z[i] = v if v > 0 else v * slope
+            z[i] = v * slope if v <= 0 else v
 
 
 @njit(cache=True)

@@ -1,0 +1,131 @@
+"""`sparsenet <command>`: commands come from a registry; user errors print one line, no traceback."""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+from .config import add_arguments, build_config
+from .errors import SparsenetError
+from .registry import Registry
+
+
+@dataclass(frozen=True)
+class Command:
+    help: str
+    setup: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int | None]
+
+
+COMMANDS: Registry[Command] = Registry("command")
+REPRODUCTIONS: Registry[tuple] = Registry("reproduction")  # name -> (config class, run function, help)
+
+
+# ---- train ---------------------------------------------------------------------------------
+def _train_setup(p):
+    from .experiments.train_config import TrainConfig
+
+    add_arguments(p, TrainConfig)
+
+
+def _train_run(args):
+    from .experiments.train import resolve_run_dir, run_train
+    from .experiments.train_config import TrainConfig
+
+    cfg = build_config(TrainConfig, args)
+    r = run_train(cfg)
+    print(f"test accuracy {r['test_accuracy']:.4f}  live weights {r['live_weights']}/{r['total_weights']}  "
+          f"train {r['train_seconds']:.2f}s  -> {resolve_run_dir(cfg)}")
+
+
+COMMANDS.register("train", Command("train a model: optional dense burn-in, pruning, then sparse training",
+                                   _train_setup, _train_run))
+
+
+# ---- reproduce -----------------------------------------------------------------------------
+def _seed_figure():
+    from .experiments.seed_figure import SeedFigureConfig, run_seed_figure
+
+    return SeedFigureConfig, run_seed_figure
+
+
+REPRODUCTIONS.register("seed-figure", (_seed_figure, "the seed's accuracy and speed vs hidden width figures"))
+
+
+def _reproduce_setup(p):
+    sub = p.add_subparsers(dest="name", metavar="NAME", required=True)
+    for name in REPRODUCTIONS.names():
+        factory, help_text = REPRODUCTIONS.get(name)
+        cls, _ = factory()
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text), cls)
+
+
+def _reproduce_run(args):
+    factory, _ = REPRODUCTIONS.get(args.name)
+    cls, run = factory()
+    cfg = build_config(cls, args)
+    run(cfg)
+    print(f"wrote {cfg.out}/results.json, report.md and figures")
+
+
+COMMANDS.register("reproduce", Command("run a named reproduction (" + ", ".join(REPRODUCTIONS.names()) + ")",
+                                       _reproduce_setup, _reproduce_run))
+
+
+# ---- report --------------------------------------------------------------------------------
+def _report_setup(p):
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by train or reproduce")
+
+
+def _report_run(args):
+    from .report import write_report
+
+    for path in write_report(args.run_dir):
+        print(path)
+
+
+COMMANDS.register("report", Command("regenerate report.md and plots from a run directory's files",
+                                    _report_setup, _report_run))
+
+
+# ---- data ----------------------------------------------------------------------------------
+def _data_setup(p):
+    p.add_argument("--data-dir", default=None, help="also look in this directory")
+
+
+def _data_run(args):
+    from .data import describe_datasets, format_dataset_table
+
+    print(format_dataset_table(describe_datasets(args.data_dir)))
+
+
+COMMANDS.register("data", Command("list datasets: where each was found or why not, and how to get it",
+                                  _data_setup, _data_run))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sparsenet", description="Sparse and compressed neural networks on PyTorch.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS.names():
+        cmd = COMMANDS.get(name)
+        cmd.setup(sub.add_parser(name, help=cmd.help, description=cmd.help))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        rc = COMMANDS.get(args.command).run(args)
+    except SparsenetError as e:
+        print(f"sparsenet: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sparsenet: interrupted; rerun with --resume to continue", file=sys.stderr)
+        return 130
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""`sparsenet train`: burn-in (dense) -> prune -> train the sparse network, resumable.
+
+Phases of a run and what each leaves in the run directory:
+
+    burnin  dense SGD/Adam for --burnin-steps      -> burnin.pt, snapshots/*_burnin.safetensors
+    prune   masks by magnitude, remove unconnected -> masks.safetensors, a "prune" metrics line
+    main    sparse (or dense with --prune none)    -> model.safetensors, snapshots/*_final, results.json
+
+`checkpoint.pt` (atomic) holds the phase, step, model, optimizer and the metrics.jsonl length.
+On --resume the pruned network is rebuilt from burnin.pt (pruning is deterministic) and the
+checkpoint is loaded into it, so a killed run finishes exactly as an uninterrupted one would.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .. import io
+from ..config import config_from_dict, config_to_dict, run_name
+from ..data import load_dataset
+from ..errors import ConfigError, SparsenetError
+from ..masks import save_masks
+from ..models import build_model
+from ..nn import SparseLinear
+from ..train import (FusedEngine, LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine,
+                     evaluate, fused_unsupported_reason, machine_info, train_phase)
+from .pruning import check_prune_feasible, live_weight_count, prune_model, select_masks, weight_layers
+from .train_config import TrainConfig
+
+VERSION = "0.1.0"
+
+
+def resolve_run_dir(cfg: TrainConfig) -> Path:
+    return Path(cfg.run_dir) if cfg.run_dir else Path(cfg.out) / run_name("train", cfg)
+
+
+def load_data(cfg: TrainConfig):
+    data = load_dataset(cfg.dataset, cfg.data_dir, seed=cfg.seed).flat()
+    if cfg.n_train or cfg.n_test:
+        data = data.subset(cfg.n_train, cfg.n_test)
+    return data
+
+
+def new_model(cfg: TrainConfig, data) -> nn.Module:
+    torch.manual_seed(cfg.seed)
+    spec = cfg.spec if cfg.model == "mlp" else None
+    return build_model(cfg.model, spec=spec, activation=cfg.activation, in_features=data.in_features,
+                       num_classes=data.num_classes, leaky_slope=cfg.leaky_slope)
+
+
+def make_engine(cfg: TrainConfig, model: nn.Module):
+    reason = fused_unsupported_reason(model, cfg.optimizer, cfg.momentum, cfg.weight_decay, cfg.batch_size)
+    if cfg.engine == "fused" and reason:
+        raise ConfigError(f"--engine fused cannot run this setup: {reason}; use --engine torch or auto")
+    if cfg.engine == "fused" or (cfg.engine == "auto" and reason is None):
+        return FusedEngine(model, cfg.lr)
+    if cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                              weight_decay=cfg.weight_decay)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return TorchEngine(model, opt)
+
+
+def snapshot(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, n: int) -> tuple[dict, dict]:
+    """Dense weights and the mean gradient over the first n examples, keyed `<layer>.weight`."""
+    model.zero_grad(set_to_none=True)
+    model.train()
+    loss = nn.functional.cross_entropy(model(X[:n]), Y[:n])
+    loss.backward()
+    weights, grads = {}, {}
+    for name, layer in weight_layers(model):
+        key = f"{name}.weight"
+        if isinstance(layer, SparseLinear):
+            weights[key] = layer.to_dense()
+            g = torch.zeros(layer.out_features, layer.in_features)
+            if layer.values.grad is not None:
+                g[layer.row, layer.col] = layer.values.grad
+            grads[key] = g
+        else:
+            weights[key] = layer.weight.detach().clone()
+            grads[key] = layer.weight.grad.detach().clone() if layer.weight.grad is not None \
+                else torch.zeros_like(layer.weight)
+    model.zero_grad(set_to_none=True)
+    return weights, grads
+
+
+def _prepare_dir(cfg: TrainConfig, run_dir: Path, command: str) -> None:
+    cfg_path = run_dir / "config.json"
+    mine = config_to_dict(cfg)
+    if cfg_path.exists():
+        if not cfg.resume:
+            raise SparsenetError(f"run directory {run_dir} already exists; pass --resume to continue it, "
+                                 f"or choose another --run-dir/--out")
+        old = io.read_json(cfg_path).get("config", {})
+        diff = [k for k in mine if k not in ("resume", "progress", "out", "run_dir", "data_dir")
+                and old.get(k) != mine[k]]
+        if diff:
+            raise SparsenetError(f"cannot resume {run_dir}: its config differs in {', '.join(diff)}; "
+                                 f"rerun with the same settings or a new --run-dir")
+    else:
+        io.write_json(cfg_path, {"experiment": "train", "config": mine, "version": VERSION,
+                                 "command": command})
+
+
+def run_train(cfg: TrainConfig, *, command: str | None = None) -> dict:
+    """Run (or resume) one training run; returns the results dict also written to results.json."""
+    cfg = config_from_dict(TrainConfig, config_to_dict(cfg))  # validate a directly built config
+    command = command or "sparsenet " + " ".join(sys.argv[1:])
+    data = load_data(cfg)
+    model = new_model(cfg, data)
+    check_prune_feasible(model, cfg)
+    run_dir = resolve_run_dir(cfg)
+    if cfg.resume and (run_dir / "results.json").exists():
+        return io.read_json(run_dir / "results.json")
+    _prepare_dir(cfg, run_dir, command)
+    ctx = RunContext(run_dir, seed=cfg.seed, progress=cfg.progress)
+    ckpt = ctx.load_checkpoint() if cfg.resume else None
+    ctx.truncate_metrics(ckpt["metrics_offset"] if ckpt else 0)
+    try:
+        return _run(cfg, ctx, data, model, ckpt)
+    finally:
+        ctx.close()
+
+
+def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
+    X, Y, Xt, Yt = data.x_train, data.y_train, data.x_test, data.y_test
+    stream = SampleStream(X.shape[0], cfg.seed)
+    B = cfg.batch_size
+    total_weights = live_weight_count(model)
+    seconds = dict(ckpt["phase_seconds"]) if ckpt else {}
+    snaps = ctx.out_dir / "snapshots"
+    main_name = "dense" if cfg.prune == "none" else "sparse"
+
+    def settings(steps):
+        return LoopSettings(steps=steps, batch_size=B, log_every=cfg.log_every,
+                            eval_every=cfg.eval_every, checkpoint_every=cfg.checkpoint_every)
+
+    def run_phase(phase, steps, model, start, resume_state):
+        engine = make_engine(cfg, model)
+        state = PhaseState(phase)
+        if resume_state is not None:
+            model.load_state_dict(resume_state["model"])
+            engine.load_state_dict(resume_state["optimizer"])
+            state.step, state.seconds = resume_state["step"], resume_state["seconds"]
+            state.loss_sum, state.loss_steps = resume_state["loss_sum"], resume_state["loss_steps"]
+
+        def checkpoint(st: PhaseState) -> dict:
+            return {"phase": phase, "step": st.step, "seconds": st.seconds, "loss_sum": st.loss_sum,
+                    "loss_steps": st.loss_steps, "model": model.state_dict(),
+                    "optimizer": engine.state_dict(), "phase_seconds": seconds}
+
+        state = train_phase(ctx, state, engine, (X, Y), stream, settings=settings(steps),
+                            stream_start=start, checkpoint=checkpoint, eval_data=(Xt, Yt))
+        seconds[phase] = state.seconds
+        ctx.log({"event": "phase_end", "phase": phase, "seconds": state.seconds})
+        m = evaluate(model, Xt, Yt)
+        ctx.log({"event": "eval", "phase": phase, "step": state.step, "samples": start + state.step * B,
+                 "split": "test", **m})
+        return m
+
+    # ---- burn-in ------------------------------------------------------------------------
+    burnin_file = ctx.out_dir / "burnin.pt"
+    if ckpt is not None and ckpt["phase"] != "burnin":
+        model.load_state_dict(io.torch_load(burnin_file)["model"])
+    elif cfg.burnin_steps > 0:
+        run_phase("burnin", cfg.burnin_steps, model, 0, ckpt)
+        ckpt = None
+    if not burnin_file.exists():
+        w, g = snapshot(model, X, Y, cfg.grad_samples)
+        io.save_tensors(snaps / "weights_burnin.safetensors", w)
+        io.save_tensors(snaps / "grads_burnin.safetensors", g)
+        io.torch_save(burnin_file, {"model": model.state_dict(), "phase_seconds": seconds})
+        ctx.save_checkpoint({"phase": "prune", "phase_seconds": seconds})
+    # ---- prune ----------------------------------------------------------------------------
+    shrink = {}
+    if cfg.prune != "none":
+        t0 = time.perf_counter()
+        masks, rounds = select_masks(model, cfg)
+        model, _, shrink = prune_model(model, masks, cfg.remove_unconnected)
+        if "prune" not in seconds:
+            seconds["prune"] = time.perf_counter() - t0
+            save_masks(ctx.out_dir / "masks.safetensors", masks)
+            ctx.log({"event": "prune", "rounds": rounds, "layers": [
+                {"name": n, "live": int(m.sum()), "total": m.numel()} for n, m in masks.items()],
+                "removed_units": shrink})
+            ctx.log({"event": "phase_end", "phase": "prune", "seconds": seconds["prune"]})
+    # ---- main phase -----------------------------------------------------------------------
+    resume_main = ckpt if ckpt is not None and ckpt["phase"] == main_name else None
+    final = run_phase(main_name, cfg.steps, model, cfg.burnin_steps * B, resume_main)
+    w, g = snapshot(model, X, Y, cfg.grad_samples)
+    io.save_tensors(snaps / "weights_final.safetensors", w)
+    io.save_tensors(snaps / "grads_final.safetensors", g)
+    io.save_tensors(ctx.out_dir / "model.safetensors", model.state_dict())
+    layers = [{"name": f"{n}.weight", "shape": [l.out_features, l.in_features],
+               "live": l.nnz if isinstance(l, SparseLinear) else l.weight.numel(),
+               "total": l.out_features * l.in_features} for n, l in weight_layers(model)]
+    results = {
+        "experiment": "train", "test_accuracy": final["accuracy"], "test_loss": final["loss"],
+        "live_weights": live_weight_count(model), "total_weights": total_weights,
+        "train_seconds": sum(seconds.values()), "phase_seconds": seconds, "layers": layers,
+        "hidden_units": [l.out_features for _, l in weight_layers(model)][:-1],
+        "engine": make_engine(cfg, model).name, "machine": machine_info(),
+        "final_spec": "-".join(str(s) for s in [layers[0]["shape"][1]] + [l["shape"][0] for l in layers]),
+    }
+    io.write_json(ctx.out_dir / "results.json", results)
+    if ctx.checkpoint_path.exists():
+        ctx.checkpoint_path.unlink()
+    return results

@@ -1,0 +1,73 @@
+"""TrainConfig: the typed definition behind `sparsenet train` (flags and TOML come from it)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import all_positive, in_unit_interval_open_right, non_negative, option, positive
+from ..errors import ConfigError
+
+
+def _datasets():
+    from ..data import dataset_names
+
+    return dataset_names()
+
+
+def _models():
+    from ..models import model_names
+
+    return model_names()
+
+
+def _positive_or_none(v):
+    return None if v is None else positive(v)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = option("fashion-mnist", help="dataset name", choices=_datasets)
+    data_dir: str | None = option(None, help="directory holding the dataset files (else env var, then the standard location)")
+    model: str = option("mlp", help="model name", choices=_models)
+    spec: str = option("784-300-100-10", help="layer sizes for --model mlp, e.g. 784-300-100-10")
+    activation: str = option("tanh", help="hidden activation", choices=("tanh", "relu", "leaky_relu"))
+    leaky_slope: float = option(0.01, help="negative slope of leaky_relu", check=non_negative)
+    optimizer: str = option("sgd", help="optimizer", choices=("sgd", "adam"))
+    lr: float = option(0.01, help="learning rate", check=positive)
+    momentum: float = option(0.0, help="SGD momentum", check=non_negative)
+    weight_decay: float = option(0.0, help="L2 weight decay", check=non_negative)
+    batch_size: int = option(1, help="examples per step (1 = online SGD, as in the seed)", check=positive)
+    burnin_steps: int = option(200, help="dense steps before pruning (0 = prune at initialisation)", check=non_negative)
+    steps: int = option(30000, help="training steps after burn-in (and pruning)", check=positive)
+    prune: str = option("magnitude", help="pruning after burn-in ('none' keeps training dense)", choices=("none", "magnitude"))
+    rule: str = option("halving", help="budget: keep exactly --budget weights; halving: drop the survivors below the median |w| until <= --budget (or --halvings times); sparsity: remove --sparsity of the weights", choices=("budget", "halving", "sparsity"))
+    budget: int | None = option(3180, help="live weights to keep per pruned layer (or in total with --scope global)", check=_positive_or_none)
+    halvings: int | None = option(None, help="number of halving rounds for --rule halving (instead of --budget)", check=_positive_or_none)
+    sparsity: float | None = option(None, help="fraction of weights removed, for --rule sparsity", check=lambda v: None if v is None else in_unit_interval_open_right(v))
+    scope: str = option("layerwise", help="selection per layer or one global ranking", choices=("layerwise", "global"))
+    skip: tuple[str, ...] = option(("last",), help="layers never pruned: parameter names, globs, 'first' or 'last' (the seed keeps the output layer dense)")
+    remove_unconnected: bool = option(True, help="after pruning, remove hidden units with no inputs or no outputs (folding constants into the next bias)")
+    engine: str = option("auto", help="auto: the fused batch-1 kernel when it applies (MLP, SGD, batch 1), else torch autograd", choices=("auto", "torch", "fused"))
+    n_train: int | None = option(None, help="use only the first N training examples", check=_positive_or_none)
+    n_test: int | None = option(None, help="use only the first N test examples (default: the full test set)", check=_positive_or_none)
+    log_every: int = option(1000, help="steps between training-loss lines in metrics.jsonl", check=positive)
+    eval_every: int = option(0, help="steps between test evaluations (0 = at the end of each phase only)", check=non_negative)
+    checkpoint_every: int = option(5000, help="steps between checkpoints (at most this much work is lost when killed)", check=positive)
+    grad_samples: int = option(256, help="training examples averaged for the gradient-magnitude histograms", check=positive)
+    seed: int = option(0, help="random seed (same seed -> bit-identical results on CPU)")
+    out: str = option("runs", help="parent directory of run directories (the run dir is named from the config)")
+    run_dir: str | None = option(None, help="explicit run directory (overrides --out naming)")
+    resume: bool = option(False, help="continue the run in its directory from its last checkpoint")
+    progress: bool = option(True, help="show a progress bar on a terminal")
+
+    def validate(self) -> None:
+        if self.prune == "none":
+            return
+        if self.rule == "budget" and self.budget is None:
+            raise ConfigError("--rule budget needs --budget N (live weights to keep)")
+        if self.rule == "halving" and self.budget is None and self.halvings is None:
+            raise ConfigError("--rule halving needs --budget N or --halvings K")
+        if self.rule == "sparsity" and self.sparsity is None:
+            raise ConfigError("--rule sparsity needs --sparsity S (fraction removed, in [0, 1))")
+
+
+__all__ = ["TrainConfig", "all_positive"]
