@@ -6,7 +6,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..masks import budget_masks, count_live, halving_masks, prunable_names, select_layerwise, select_global
-from ..masks import magnitude_scores, remove_unconnected
+from ..masks import apply_masks, magnitude_scores, remove_unconnected
 from ..nn import SparseLinear, sparsify
 
 
@@ -51,10 +51,7 @@ def select_masks(model: nn.Module, cfg) -> tuple[dict, int]:
 
 def prune_model(model: nn.Module, masks: dict, remove: bool) -> tuple[nn.Module, dict, dict]:
     """Apply masks, optionally remove unconnected units, and convert masked layers to SparseLinear."""
-    with torch.no_grad():
-        params = dict(model.named_parameters())
-        for n, m in masks.items():
-            params[n].mul_(m)
+    apply_masks(model, masks)
     shrink = {}
     if remove and hasattr(model, "layers"):
         model, masks, shrink = remove_unconnected(model, masks)

@@ -1,0 +1,53 @@
+"""Masks: ``dict[parameter name, bool tensor]`` (True = kept), selection among survivors,
+statistics, save/load, and removal of disconnected hidden units."""
+from .core import (
+    Masks,
+    apply_masks,
+    count_live,
+    count_total,
+    density,
+    full_masks,
+    hamming_distance,
+    layer_stats,
+    load_masks,
+    overlap,
+    prunable_names,
+    save_masks,
+    sparsity,
+    validate_masks,
+)
+from .select import (
+    budget_masks,
+    check_sparsity,
+    halving_masks,
+    magnitude_scores,
+    select_global,
+    select_layerwise,
+    topk_mask,
+)
+from .shrink import remove_unconnected
+
+__all__ = [
+    "Masks",
+    "apply_masks",
+    "budget_masks",
+    "check_sparsity",
+    "count_live",
+    "count_total",
+    "density",
+    "full_masks",
+    "halving_masks",
+    "hamming_distance",
+    "layer_stats",
+    "load_masks",
+    "magnitude_scores",
+    "overlap",
+    "prunable_names",
+    "remove_unconnected",
+    "save_masks",
+    "select_global",
+    "select_layerwise",
+    "sparsity",
+    "topk_mask",
+    "validate_masks",
+]

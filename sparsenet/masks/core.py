@@ -1,0 +1,249 @@
+"""Masks: the shared currency, ``dict[parameter name, torch.bool tensor]``.
+
+``True`` = the weight is kept (alive), ``False`` = pruned. Masks live outside the module:
+pruning zeroes weights in place (`apply_masks`) and never renames parameters, so a pruned
+model's ``state_dict`` loads into an unpruned model of the same architecture.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from typing import Iterable, Mapping
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError, SparsenetError
+from ..io import load_tensors, save_tensors
+
+Masks = dict[str, torch.Tensor]
+"""Parameter name -> bool tensor of the parameter's shape (True = kept)."""
+
+
+# ---------------------------------------------------------------------------------- names
+
+
+def _is_prunable(name: str, p: torch.Tensor) -> bool:
+    return p.dim() >= 2 and name.endswith("weight")
+
+
+def prunable_names(model: nn.Module, skip: str | Iterable[str] = ()) -> list[str]:
+    """Names of the prunable weights of `model`, in model order.
+
+    Prunable = a parameter with at least 2 dimensions whose name ends in ``"weight"`` (the
+    weights of Linear / Conv layers; biases and norm scales are 1-D and never prunable).
+
+    `skip` removes names; each entry is an exact name, an ``fnmatch`` glob (``"layers.*"``), or
+    ``"first"`` / ``"last"`` for the first / last prunable weight. An entry that matches nothing
+    raises `ConfigError` listing the prunable names (a typo would otherwise silently prune
+    everything).
+
+    >>> from sparsenet.models import MLP
+    >>> net = MLP([4, 3, 3, 2])
+    >>> prunable_names(net)
+    ['layers.0.weight', 'layers.1.weight', 'layers.2.weight']
+    >>> prunable_names(net, skip=["first", "last"])
+    ['layers.1.weight']
+    """
+    names = [n for n, p in model.named_parameters() if _is_prunable(n, p)]
+    if isinstance(skip, str):
+        skip = [skip]
+    drop: set[str] = set()
+    for entry in skip:
+        if entry == "first" and names:
+            hit = {names[0]}
+        elif entry == "last" and names:
+            hit = {names[-1]}
+        else:
+            hit = {n for n in names if n == entry or fnmatch.fnmatchcase(n, entry)}
+        if not hit:
+            raise ConfigError(
+                f"skip entry {entry!r} matches no prunable weight; prunable names: "
+                f"{', '.join(names) if names else '(none)'} (or 'first' / 'last' / a glob)"
+            )
+        drop |= hit
+    return [n for n in names if n not in drop]
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def validate_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
+    """Check that every key names a parameter of `model` and its value is a bool tensor of the
+    parameter's shape; raise `SparsenetError` naming the first bad key otherwise."""
+    if not isinstance(masks, Mapping):
+        raise SparsenetError(f"masks must be a dict of parameter name -> bool tensor, got {type(masks).__name__}")
+    params = dict(model.named_parameters())
+    for key, m in masks.items():
+        if key not in params:
+            raise SparsenetError(
+                f"mask {key!r} names no parameter of the model; parameters: {', '.join(params)}"
+            )
+        if not isinstance(m, torch.Tensor):
+            raise SparsenetError(f"mask {key!r} is a {type(m).__name__}, expected a bool tensor")
+        if m.dtype != torch.bool:
+            raise SparsenetError(f"mask {key!r} has dtype {m.dtype}, expected torch.bool")
+        if m.shape != params[key].shape:
+            raise SparsenetError(
+                f"mask {key!r} has shape {tuple(m.shape)} but the parameter has shape "
+                f"{tuple(params[key].shape)}"
+            )
+
+
+def _check_bool_dict(masks: Mapping[str, torch.Tensor], what: str = "masks") -> None:
+    if not isinstance(masks, Mapping):
+        raise SparsenetError(f"{what} must be a dict of name -> bool tensor, got {type(masks).__name__}")
+    for key, m in masks.items():
+        if not isinstance(m, torch.Tensor) or m.dtype != torch.bool:
+            got = m.dtype if isinstance(m, torch.Tensor) else type(m).__name__
+            raise SparsenetError(f"{what}[{key!r}] must be a bool tensor, got {got}")
+
+
+def _check_same_layout(a: Mapping, b: Mapping) -> None:
+    _check_bool_dict(a, "a")
+    _check_bool_dict(b, "b")
+    if set(a) != set(b):
+        only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+        raise SparsenetError(f"masks have different keys: only in a: {only_a}, only in b: {only_b}")
+    for k in a:
+        if a[k].shape != b[k].shape:
+            raise SparsenetError(
+                f"mask {k!r} has shape {tuple(a[k].shape)} in a but {tuple(b[k].shape)} in b"
+            )
+
+
+# ---------------------------------------------------------------------------- build/apply
+
+
+def full_masks(model: nn.Module, names: Iterable[str] | None = None) -> Masks:
+    """All-True masks for `names` (default: `prunable_names(model)`)."""
+    params = dict(model.named_parameters())
+    names = prunable_names(model) if names is None else list(names)
+    out: Masks = {}
+    for n in names:
+        if n not in params:
+            raise SparsenetError(f"{n!r} names no parameter of the model; parameters: {', '.join(params)}")
+        out[n] = torch.ones_like(params[n], dtype=torch.bool)
+    return out
+
+
+@torch.no_grad()
+def apply_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
+    """Zero the pruned weights of `model` in place (parameters keep their names and identity).
+
+    Uses ``masked_fill_`` rather than multiplication, so a pruned ``inf``/``nan`` becomes 0 too.
+    """
+    validate_masks(model, masks)
+    params = dict(model.named_parameters())
+    for key, m in masks.items():
+        p = params[key]
+        p.masked_fill_(~m.to(p.device), 0)
+
+
+# ------------------------------------------------------------------------------ statistics
+
+
+def count_live(masks: Mapping[str, torch.Tensor]) -> int:
+    """Number of kept (True) entries over all masks."""
+    _check_bool_dict(masks)
+    return int(sum(int(m.sum()) for m in masks.values()))
+
+
+def count_total(masks: Mapping[str, torch.Tensor]) -> int:
+    """Number of entries over all masks."""
+    _check_bool_dict(masks)
+    return int(sum(m.numel() for m in masks.values()))
+
+
+def layer_stats(masks: Mapping[str, torch.Tensor]) -> list[dict]:
+    """One ``{"name", "live", "total", "density"}`` per mask, in the masks' order.
+
+    ``density = live / total`` (an empty mask, e.g. a width-0 layer, has density 1.0: nothing
+    in it was removed).
+
+    >>> layer_stats({"w": torch.tensor([[True, False], [False, False]])})
+    [{'name': 'w', 'live': 1, 'total': 4, 'density': 0.25}]
+    """
+    _check_bool_dict(masks)
+    rows = []
+    for name, m in masks.items():
+        live, total = int(m.sum()), m.numel()
+        rows.append({"name": name, "live": live, "total": total, "density": live / total if total else 1.0})
+    return rows
+
+
+def density(masks: Mapping[str, torch.Tensor]) -> float:
+    """Fraction of the masked entries that are kept (``1 - sparsity``); 1.0 for no entries."""
+    total = count_total(masks)
+    return count_live(masks) / total if total else 1.0
+
+
+def sparsity(masks: Mapping[str, torch.Tensor]) -> float:
+    """Fraction of the masked entries that are removed (``1 - density``)."""
+    return 1.0 - density(masks)
+
+
+def hamming_distance(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> float:
+    """Fraction of entries on which `a` and `b` differ (0 = identical, 1 = complementary).
+
+    Both must have the same keys and shapes. 0.0 when there are no entries.
+    """
+    _check_same_layout(a, b)
+    total = sum(a[k].numel() for k in a)
+    if total == 0:
+        return 0.0
+    diff = sum(int((a[k] ^ b[k].to(a[k].device)).sum()) for k in a)
+    return diff / total
+
+
+def overlap(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor], *, kind: str = "fraction") -> float:
+    """How much of `a`'s kept set `b` also keeps.
+
+    ``kind="fraction"`` (default): ``|a ∧ b| / |a|``, the fraction of `a`'s live weights that
+    are live in `b` (asymmetric; 1.0 when `b` keeps everything `a` keeps). ``kind="iou"``:
+    ``|a ∧ b| / |a ∨ b|`` (symmetric). An empty denominator gives 1.0.
+
+    >>> a = {"w": torch.tensor([True, True, False, False])}
+    >>> b = {"w": torch.tensor([True, False, True, False])}
+    >>> overlap(a, b), overlap(a, b, kind="iou")
+    (0.5, 0.3333333333333333)
+    """
+    if kind not in ("fraction", "iou"):
+        raise ConfigError(f"unknown overlap kind {kind!r}; valid kinds: fraction, iou")
+    _check_same_layout(a, b)
+    inter = sum(int((a[k] & b[k].to(a[k].device)).sum()) for k in a)
+    if kind == "fraction":
+        denom = sum(int(a[k].sum()) for k in a)
+    else:
+        denom = sum(int((a[k] | b[k].to(a[k].device)).sum()) for k in a)
+    return inter / denom if denom else 1.0
+
+
+# ------------------------------------------------------------------------------------- I/O
+
+
+def _natural_key(name: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def save_masks(path: str | os.PathLike, masks: Mapping[str, torch.Tensor]) -> os.PathLike:
+    """Write masks atomically as safetensors (bool tensors, moved to CPU)."""
+    _check_bool_dict(masks)
+    return save_tensors(path, dict(masks))
+
+
+def load_masks(path: str | os.PathLike, model: nn.Module | None = None) -> Masks:
+    """Read masks written by `save_masks`.
+
+    safetensors does not keep insertion order: with `model` the masks are validated against it
+    and returned in the model's parameter order; without, in natural name order
+    (``layers.2`` before ``layers.10``).
+    """
+    masks = load_tensors(path)
+    _check_bool_dict(masks, f"masks in {os.fspath(path)}")
+    if model is None:
+        return {k: masks[k] for k in sorted(masks, key=_natural_key)}
+    validate_masks(model, masks)
+    order = [n for n, _ in model.named_parameters() if n in masks]
+    return {k: masks[k] for k in order}

@@ -1,0 +1,109 @@
+"""Model registry: ``build_model("mlp", spec="784-300-100-10")``, ``build_model("lenet300100")``."""
+from __future__ import annotations
+
+from typing import Callable
+
+from torch import nn
+
+from ..errors import ConfigError
+from ..registry import Registry
+from .mlp import MLP
+from .spec import parse_layer_spec
+
+MODELS: Registry[Callable[..., nn.Module]] = Registry("model")
+
+
+def _check_count(what: str, value) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        raise ConfigError(f"{what} must be a positive integer, got {value!r}")
+
+
+@MODELS.register("mlp")
+def build_mlp(
+    *,
+    spec: str | None = None,
+    activation: str | None = None,
+    in_features: int | None = None,
+    num_classes: int | None = None,
+    leaky_slope: float = 0.01,
+) -> MLP:
+    """An `MLP` from a spec such as ``"784-300-100-10"`` (tanh unless `activation` says otherwise).
+
+    When given, `in_features` / `num_classes` (e.g. from the dataset) must equal the spec's first
+    / last size.
+    """
+    if spec is None:
+        raise ConfigError("model 'mlp' needs a layer spec, e.g. spec='784-300-100-10'")
+    sizes = parse_layer_spec(spec)
+    _check_count("in_features", in_features)
+    _check_count("num_classes", num_classes)
+    if in_features is not None and sizes[0] != in_features:
+        raise ConfigError(
+            f"layer spec {spec!r} starts with {sizes[0]} inputs but the data has "
+            f"in_features={in_features}; make the spec start with {in_features}"
+        )
+    if num_classes is not None and sizes[-1] != num_classes:
+        raise ConfigError(
+            f"layer spec {spec!r} ends with {sizes[-1]} outputs but the data has "
+            f"num_classes={num_classes}; make the spec end with {num_classes}"
+        )
+    return MLP(sizes, activation="tanh" if activation is None else activation, leaky_slope=leaky_slope)
+
+
+@MODELS.register("lenet300100")
+def build_lenet300100(
+    *,
+    spec: str | None = None,
+    activation: str | None = None,
+    in_features: int | None = None,
+    num_classes: int | None = None,
+    leaky_slope: float = 0.01,
+) -> MLP:
+    """LeNet-300-100: ``in_features-300-100-num_classes`` (default 784-300-100-10), ReLU.
+
+    The fully connected network of LeCun, Bottou, Bengio & Haffner, "Gradient-based learning
+    applied to document recognition", Proc. IEEE 86(11), 1998. ReLU by default, as used for
+    the lottery-ticket experiments of Frankle & Carbin, "The Lottery Ticket Hypothesis: Finding
+    Sparse, Trainable Neural Networks", ICLR 2019 (arXiv:1803.03635); the 1998 paper used
+    sigmoid-like units.
+    """
+    if spec is not None:
+        raise ConfigError(
+            f"model 'lenet300100' has fixed hidden sizes 300-100 and takes no spec (got {spec!r}); "
+            "use model 'mlp' with spec=... for other sizes"
+        )
+    _check_count("in_features", in_features)
+    _check_count("num_classes", num_classes)
+    sizes = [784 if in_features is None else in_features, 300, 100, 10 if num_classes is None else num_classes]
+    return MLP(sizes, activation="relu" if activation is None else activation, leaky_slope=leaky_slope)
+
+
+def model_names() -> list[str]:
+    return MODELS.names()
+
+
+def build_model(
+    name: str,
+    *,
+    spec: str | None = None,
+    activation: str | None = None,
+    in_features: int | None = None,
+    num_classes: int | None = None,
+    leaky_slope: float = 0.01,
+) -> nn.Module:
+    """Build the registered model `name`; an unknown name raises `ConfigError` listing the valid ones.
+
+    >>> build_model("lenet300100").sizes
+    [784, 300, 100, 10]
+    >>> build_model("mlp", spec="20-8-4", activation="relu").sizes
+    [20, 8, 4]
+    """
+    if not isinstance(name, str) or name not in MODELS:
+        raise ConfigError(f"unknown model {name!r}; valid models: {', '.join(model_names())}")
+    return MODELS.get(name)(
+        spec=spec,
+        activation=activation,
+        in_features=in_features,
+        num_classes=num_classes,
+        leaky_slope=leaky_slope,
+    )

@@ -1,0 +1,19 @@
+import doctest
+import importlib
+
+import pytest
+
+import sparsenet.masks as masks
+
+
+def test_every_public_name_imports():
+    for name in masks.__all__:
+        assert getattr(masks, name) is not None, name
+
+
+@pytest.mark.parametrize("module", ["core", "select", "shrink"])
+def test_docstring_examples_run(module):
+    mod = importlib.import_module(f"sparsenet.masks.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
