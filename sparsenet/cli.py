@@ -91,7 +91,7 @@ COMMANDS.register("report", Command("regenerate report.md and plots from a run d
 
 # ---- data ----------------------------------------------------------------------------------
 def _data_setup(p):
-    p.add_argument("--data-dir", default=None, help="also look in this directory")
+    p.add_argument("--data-dir", default=None, help="read datasets from this directory (or its per-dataset subfolder) instead of the default places")
 
 
 def _data_run(args):
