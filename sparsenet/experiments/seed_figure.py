@@ -49,7 +49,8 @@ class SeedFigureConfig:
     steps: int = option(30000, help="online-SGD samples after pruning", check=positive)
     lr: float = option(0.01, help="learning rate", check=positive)
     activation: str = option("tanh", help="hidden activation", choices=("tanh", "relu", "leaky_relu"))
-    engine: str = option("auto", help="engine for both variants (auto = fused batch-1 kernel)", choices=("auto", "torch", "fused"))
+    engine: str = option("auto", help="engine of the sparse variant (auto = the fused batch-1 kernel)", choices=("auto", "torch", "fused"))
+    dense_engine: str = option("torch", help="engine of the dense variant: torch = dense PyTorch autograd + SGD (the project's baseline); fused = the same batch-1 kernel as the sparse variant", choices=("auto", "torch", "fused"))
     quick: bool = option(False, help=f"reduced run (widths {','.join(map(str, QUICK_WIDTHS))}, 3,000 samples) in under 5 minutes")
     seed: int = option(0, help="random seed")
     out: str = option("runs/seed-figure", help="output directory")
@@ -70,9 +71,10 @@ def run_config(cfg: SeedFigureConfig, width: int, variant: str, in_features: int
         dataset=cfg.dataset, data_dir=cfg.data_dir, model="mlp", spec=f"{in_features}-{width}-{classes}",
         activation=cfg.activation, optimizer="sgd", lr=cfg.lr, batch_size=1,
         burnin_steps=cfg.burnin_steps, steps=steps, prune="none" if variant == "dense" else "magnitude",
-        rule="halving", budget=cfg.budget, skip=("last",), remove_unconnected=True, engine=cfg.engine,
+        rule="halving", budget=cfg.budget, skip=("last",), remove_unconnected=True,
+        engine=cfg.dense_engine if variant == "dense" else cfg.engine,
         log_every=1000, eval_every=0, checkpoint_every=10000, seed=cfg.seed,
-        run_dir=str(out / "runs" / f"w{width}-{variant}"), resume=True, progress=cfg.progress)
+        run_dir=str(out / "runs" / f"w{width}-{variant}-{cfg.dense_engine if variant == 'dense' else cfg.engine}"), resume=True, progress=cfg.progress)
 
 
 def run_seed_figure(cfg: SeedFigureConfig) -> dict:
@@ -96,7 +98,7 @@ def run_seed_figure(cfg: SeedFigureConfig) -> dict:
                 "hidden_live_weights": hidden["live"], "live_hidden_units": r["hidden_units"][0],
                 "train_seconds": r["train_seconds"], "phase_seconds": r["phase_seconds"],
                 "test_accuracy": r["test_accuracy"], "test_loss": r["test_loss"], "engine": r["engine"],
-                "run_dir": f"runs/w{width}-{variant}"})
+                "run_dir": str(Path(tc.run_dir).relative_to(out))})
             print(f"[seed-figure] H={width} {variant}: acc {r['test_accuracy']:.4f} "
                   f"time {r['train_seconds']:.2f}s live {r['live_weights']}", file=sys.stderr, flush=True)
     results = {"experiment": "seed-figure", "dataset": cfg.dataset, "budget": cfg.budget,
