@@ -140,8 +140,11 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
         return LoopSettings(steps=steps, batch_size=B, log_every=cfg.log_every,
                             eval_every=cfg.eval_every, checkpoint_every=cfg.checkpoint_every)
 
+    used = {}
+
     def run_phase(phase, steps, model, start, resume_state):
         engine = make_engine(cfg, model)
+        used["engine"] = engine.name
         state = PhaseState(phase)
         if resume_state is not None:
             model.load_state_dict(resume_state["model"])
@@ -204,7 +207,7 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
         "live_weights": live_weight_count(model), "total_weights": total_weights,
         "train_seconds": sum(seconds.values()), "phase_seconds": seconds, "layers": layers,
         "hidden_units": [l.out_features for _, l in weight_layers(model)][:-1],
-        "engine": make_engine(cfg, model).name, "machine": machine_info(),
+        "engine": used["engine"], "machine": machine_info(),
         "final_spec": "-".join(str(s) for s in [layers[0]["shape"][1]] + [l["shape"][0] for l in layers]),
     }
     io.write_json(ctx.out_dir / "results.json", results)

@@ -9,9 +9,8 @@ let methods plug in without editing the loop. A non-finite loss stops the run wi
 """
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import torch
