@@ -79,7 +79,7 @@ def snapshot(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, n: int) -> tupl
             weights[key] = layer.to_dense()
             g = torch.zeros(layer.out_features, layer.in_features)
             if layer.values.grad is not None:
-                g[layer.row, layer.col] = layer.values.grad
+                g[layer.row, layer.col.long()] = layer.values.grad
             grads[key] = g
         else:
             weights[key] = layer.weight.detach().clone()

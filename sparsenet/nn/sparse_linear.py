@@ -16,35 +16,64 @@ import torch
 from torch import nn
 
 from ..errors import SparsenetError
-from ..kernels.reference import csr_linear
+from ..kernels.autograd import sparse_linear
+from ..kernels.backends import BACKENDS
+from ..kernels.pattern import CSRPattern
+from .random_pattern import erdos_renyi_csr
+
+_PATTERN_FIELDS = ("crow", "col", "tcrow", "trow", "tperm")
 
 
 class SparseLinear(nn.Module):
+    """y = x W^T + b with W held as CSR; see the module docstring.
+
+    `kernel` picks the backend ("auto": generated numba kernels on CPU, torch.sparse on CUDA;
+    also "numba", "torch", "reference"); see `sparsenet.kernels.backends`.
+    """
+
     def __init__(self, in_features: int, out_features: int, crow: torch.Tensor, col: torch.Tensor,
-                 values: torch.Tensor, bias: torch.Tensor | None = None):
+                 values: torch.Tensor, bias: torch.Tensor | None = None, *, kernel: str = "auto"):
         super().__init__()
         crow = torch.as_tensor(crow, dtype=torch.int64).contiguous()
-        col = torch.as_tensor(col, dtype=torch.int64).contiguous()
+        col = torch.as_tensor(col).contiguous()
         if crow.numel() != out_features + 1 or int(crow[0]) != 0 or int(crow[-1]) != col.numel():
             raise SparsenetError(
                 f"bad CSR row pointer for a {out_features}x{in_features} layer: need {out_features + 1} "
                 f"entries from 0 to nnz={col.numel()}")
+        if bool((crow[1:] < crow[:-1]).any()):
+            raise SparsenetError("bad CSR row pointer: it must not decrease")
         if values.numel() != col.numel():
             raise SparsenetError(f"values has {values.numel()} entries but col has {col.numel()}")
         if col.numel() and (int(col.min()) < 0 or int(col.max()) >= in_features):
             raise SparsenetError(f"column index out of range [0, {in_features}) in SparseLinear")
+        BACKENDS.get(kernel) if kernel != "auto" else None
         self.in_features = in_features
         self.out_features = out_features
-        self.register_buffer("crow", crow, persistent=False)
-        self.register_buffer("col", col, persistent=False)
-        counts = crow[1:] - crow[:-1]
-        self.register_buffer("row", torch.repeat_interleave(torch.arange(out_features), counts),
-                             persistent=False)
+        self.kernel = kernel
+        p = CSRPattern.build(out_features, in_features, crow, col)
+        for name in _PATTERN_FIELDS:
+            self.register_buffer(name, getattr(p, name), persistent=False)
+        self._pattern = p
         self.values = nn.Parameter(values.detach().clone().to(torch.float32).contiguous())
         if bias is None:
             self.register_parameter("bias", None)
         else:
             self.bias = nn.Parameter(bias.detach().clone().to(torch.float32).contiguous())
+
+    @property
+    def pattern(self) -> CSRPattern:
+        """The CSR pattern over this module's (possibly moved) index buffers."""
+        p = self._pattern
+        if p.crow is not self.crow or p.col is not self.col or p.tperm is not self.tperm:
+            p = CSRPattern(self.out_features, self.in_features,
+                           **{name: getattr(self, name) for name in _PATTERN_FIELDS})
+            self._pattern = p
+        return p
+
+    @property
+    def row(self) -> torch.Tensor:
+        """Row index of each live weight (int64, nnz), computed on demand."""
+        return self.pattern.row()
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
@@ -69,25 +98,18 @@ class SparseLinear(nn.Module):
 
     @classmethod
     def random(cls, in_features: int, out_features: int, density: float, *, bias: bool = True,
-               generator: torch.Generator | None = None) -> "SparseLinear":
+               generator: torch.Generator | None = None, kernel: str = "auto") -> "SparseLinear":
         """An Erdős–Rényi pattern of the given density, never allocating the dense matrix.
 
-        Each row draws its nnz count from Binomial(in, density) and its columns without
-        replacement; values use nn.Linear's default bound 1/sqrt(in) scaled to the fan-in kept.
+        The pattern comes from `erdos_renyi_csr` (time and memory O(nnz) up to density 0.25);
+        values use nn.Linear's default bound 1/sqrt(fan-in) with the expected fan-in kept.
         """
-        if not 0 < density <= 1:
-            raise SparsenetError(f"density {density} must be in (0, 1]")
+        crow, col = erdos_renyi_csr(out_features, in_features, density, generator=generator)
         g = generator
-        counts = torch.binomial(torch.full((out_features,), float(in_features)),
-                                torch.full((out_features,), float(density)), generator=g).long()
-        cols = [torch.randperm(in_features, generator=g)[: int(c)].sort().values for c in counts]
-        col = torch.cat(cols) if cols else torch.zeros(0, dtype=torch.int64)
-        crow = torch.zeros(out_features + 1, dtype=torch.int64)
-        crow[1:] = torch.cumsum(counts, 0)
         bound = 1.0 / math.sqrt(max(1.0, in_features * density))
         values = (torch.rand(col.numel(), generator=g) * 2 - 1) * bound
         b = (torch.rand(out_features, generator=g) * 2 - 1) * bound if bias else None
-        return cls(in_features, out_features, crow, col, values, b)
+        return cls(in_features, out_features, crow, col, values, b, kernel=kernel)
 
     # ---- views ----------------------------------------------------------------------------
     @property
@@ -96,12 +118,12 @@ class SparseLinear(nn.Module):
 
     def mask(self) -> torch.Tensor:
         m = torch.zeros(self.out_features, self.in_features, dtype=torch.bool)
-        m[self.row, self.col] = True
+        m[self.row, self.col.long()] = True
         return m
 
     def to_dense(self) -> torch.Tensor:
         w = torch.zeros(self.out_features, self.in_features, dtype=self.values.dtype)
-        w[self.row, self.col] = self.values.detach()
+        w[self.row, self.col.long()] = self.values.detach()
         return w
 
     def to_linear(self) -> nn.Linear:
@@ -113,15 +135,51 @@ class SparseLinear(nn.Module):
         return lin
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1:] != (self.in_features,):
+            raise SparsenetError(f"SparseLinear expects input (..., {self.in_features}), got {tuple(x.shape)}")
+        if x.dtype != self.values.dtype:
+            raise SparsenetError(f"SparseLinear input dtype {x.dtype} differs from its weights' "
+                                 f"{self.values.dtype}; convert the input or call layer.to({x.dtype})")
+        if x.device != self.values.device:
+            raise SparsenetError(f"SparseLinear input is on {x.device} but its weights are on "
+                                 f"{self.values.device}; move one of them")
         lead = x.shape[:-1]
-        y = csr_linear(x.reshape(-1, self.in_features), self.values, self.row, self.col,
-                       self.out_features, self.bias)
-        return y.reshape(*lead, self.out_features)
+        y = sparse_linear(x.reshape(-1, self.in_features), self.values, self.bias, self.pattern, self.kernel)
+        return y.reshape(*lead, self.out_features) if len(lead) != 1 else y
+
+    def memory_report(self, optimizer: torch.optim.Optimizer | None = None) -> dict:
+        """Bytes held for training, and bytes per live weight: value + index + gradient + state.
+
+        The gradient counts as allocated (nnz values) even before the first backward. Optimizer
+        state is read from `optimizer.state[self.values]` (e.g. momentum: 1 tensor, Adam: 2).
+        """
+        nnz = self.nnz
+        item = self.values.element_size()
+        p = self.pattern
+        per_live_index = sum(getattr(p, n).element_size() for n in ("col", "trow", "tperm"))
+        state = 0
+        if optimizer is not None:
+            st = optimizer.state.get(self.values, {})
+            state = sum(v.numel() * v.element_size() for v in st.values()
+                        if torch.is_tensor(v) and v.numel() == nnz)
+        report = {
+            "nnz": nnz,
+            "values_bytes": nnz * item,
+            "index_bytes": p.index_bytes(),
+            "grad_bytes": nnz * item,
+            "optimizer_state_bytes": state,
+            "bias_bytes": 0 if self.bias is None else 2 * self.bias.numel() * item,
+        }
+        report["total_bytes"] = sum(v for k, v in report.items() if k.endswith("_bytes"))
+        report["bytes_per_live_weight"] = (
+            (report["values_bytes"] + report["grad_bytes"] + state) / max(1, nnz) + per_live_index)
+        report["dense_weight_bytes"] = self.in_features * self.out_features * item
+        return report
 
     def extra_repr(self) -> str:
         total = self.in_features * self.out_features
         return (f"in_features={self.in_features}, out_features={self.out_features}, nnz={self.nnz}, "
-                f"density={self.nnz / max(1, total):.4g}, bias={self.bias is not None}")
+                f"density={self.nnz / max(1, total):.4g}, bias={self.bias is not None}, kernel={self.kernel}")
 
     # ---- state_dict as an ordinary dense Linear ------------------------------------------
     def _save_to_state_dict(self, destination, prefix, keep_vars):
@@ -140,7 +198,7 @@ class SparseLinear(nn.Module):
                 error_msgs.append(f"size mismatch for {key}: checkpoint {tuple(w.shape)}, "
                                   f"layer {(self.out_features, self.in_features)}")
             else:
-                kept = w[self.row, self.col]
+                kept = w[self.row, self.col.long()]
                 off = int((w != 0).sum()) - int((kept != 0).sum())
                 if off:
                     error_msgs.append(f"{key} has {off} nonzero weights outside this SparseLinear's "

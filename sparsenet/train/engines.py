@@ -109,7 +109,7 @@ class FusedEngine:
             if isinstance(layer, SparseLinear):
                 Ws.append(layer.values.detach().numpy())
                 crows.append(layer.crow.numpy())
-                cols.append(layer.col.numpy())
+                cols.append(layer.col.numpy().astype(np.int64))
                 sparse.append(1)
             else:
                 if not layer.weight.is_contiguous():

@@ -1,0 +1,156 @@
+"""Every kernel backend against the dense oracle: forward (spmm), dX (spmm_t), dW (sddmm), update."""
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from sparsenet.kernels.backends import BACKENDS, backend_for
+from sparsenet.kernels.autograd import sparse_linear
+from sparsenet.kernels.pattern import CSRPattern
+from sparsenet.errors import SparsenetError
+
+NAMES = ["numba", "torch", "reference"]
+
+
+def _problem(out_f, in_f, density, batch, seed=0, dtype=torch.float32, empty_rows=(), empty_cols=()):
+    g = torch.Generator().manual_seed(seed)
+    mask = torch.rand(out_f, in_f, generator=g) < density
+    for r in empty_rows:
+        mask[r] = False
+    for c in empty_cols:
+        mask[:, c] = False
+    w = torch.randn(out_f, in_f, generator=g, dtype=dtype) * mask
+    row, col = mask.nonzero(as_tuple=True)
+    crow = torch.zeros(out_f + 1, dtype=torch.int64)
+    crow[1:] = torch.cumsum(torch.bincount(row, minlength=out_f), 0)
+    p = CSRPattern.build(out_f, in_f, crow, col)
+    values = w[row, col].contiguous()
+    xt = torch.randn(in_f, batch, generator=g, dtype=dtype)
+    gt = torch.randn(out_f, batch, generator=g, dtype=dtype)
+    bias = torch.randn(out_f, generator=g, dtype=dtype)
+    return p, w, mask, values, xt, gt, bias
+
+
+def _tol(dtype):
+    return dict(rtol=1e-5, atol=1e-4) if dtype == torch.float32 else dict(rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape", [(7, 11, 1), (7, 11, 3), (33, 17, 64), (40, 50, 130), (5, 9, 67)])
+def test_products_match_dense(name, dtype, shape):
+    out_f, in_f, batch = shape
+    p, w, mask, values, xt, gt, bias = _problem(out_f, in_f, 0.3, batch, dtype=dtype, empty_rows=(2,), empty_cols=(3,))
+    be = BACKENDS.get(name)
+    torch.testing.assert_close(be.spmm(p, values, xt, bias), w @ xt + bias[:, None], **_tol(dtype))
+    torch.testing.assert_close(be.spmm(p, values, xt, None), w @ xt, **_tol(dtype))
+    torch.testing.assert_close(be.spmm_t(p, values, gt), w.t() @ gt, **_tol(dtype))
+    torch.testing.assert_close(be.sddmm(p, gt, xt), (gt @ xt.t())[mask], **_tol(dtype))
+
+
+def test_hand_computed_products():
+    # W = [[0, 2, 0], [1, 0, -1]], x = [1, 2, 3]: y = [4, -2]; W^T g for g = [1, 10]: [10, 2, -10];
+    # dW on the pattern = g_r * x_c: (0,1) -> 2, (1,0) -> 10, (1,2) -> 30.
+    p = CSRPattern.build(2, 3, torch.tensor([0, 1, 3]), torch.tensor([1, 0, 2]))
+    values = torch.tensor([2.0, 1.0, -1.0])
+    xt, gt = torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([[1.0], [10.0]])
+    for name in NAMES:
+        be = BACKENDS.get(name)
+        assert be.spmm(p, values, xt, None).flatten().tolist() == [4.0, -2.0]
+        assert be.spmm_t(p, values, gt).flatten().tolist() == [10.0, 2.0, -10.0]
+        assert be.sddmm(p, gt, xt).tolist() == [2.0, 10.0, 30.0]
+
+
+def test_transposed_pattern_reads_fresh_values():
+    p, w, mask, values, xt, gt, bias = _problem(6, 5, 0.5, 4)
+    be = BACKENDS.get("numba")
+    values.mul_(3.0)  # an "optimizer step" in place: nothing to refresh
+    torch.testing.assert_close(be.spmm_t(p, values, gt), (3 * w).t() @ gt)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_all_pruned_layer(name):
+    p, w, mask, values, xt, gt, bias = _problem(4, 6, 0.0, 5)
+    assert p.nnz == 0
+    be = BACKENDS.get(name)
+    torch.testing.assert_close(be.spmm(p, values, xt, bias), bias[:, None].expand(4, 5))
+    assert torch.equal(be.spmm_t(p, values, gt), torch.zeros(6, 5))
+    assert be.sddmm(p, gt, xt).numel() == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_gradcheck_float64(name):
+    p, w, mask, values, xt, gt, bias = _problem(5, 7, 0.4, 3, dtype=torch.float64, empty_rows=(1,))
+    x = xt.t().clone().requires_grad_(True)
+    v = values.clone().requires_grad_(True)
+    b = bias.clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda x, v, b: sparse_linear(x, v, b, p, name), (x, v, b))
+
+
+@pytest.mark.parametrize("layout", ["row-major", "feature-major", "strided"])
+def test_autograd_any_input_layout_matches_dense(layout):
+    p, w, mask, values, xt, gt, bias = _problem(9, 12, 0.3, 70)
+    base = torch.randn(70, 24)
+    x = {"row-major": base[:, :12].contiguous(), "feature-major": xt.t(), "strided": base[:, ::2]}[layout]
+    x = x.detach().requires_grad_(True)
+    v = values.clone().requires_grad_(True)
+    y = sparse_linear(x, v, bias, p)
+    xd = x.detach().clone().requires_grad_(True)
+    wd = w.clone().requires_grad_(True)
+    yd = torch.nn.functional.linear(xd, wd, bias)
+    torch.testing.assert_close(y, yd)
+    gy = torch.randn(70, 9)
+    y.backward(gy)
+    yd.backward(gy)
+    torch.testing.assert_close(x.grad, xd.grad)
+    torch.testing.assert_close(v.grad, wd.grad[mask])
+
+
+def test_sgd_update_over_live_values_matches_dense():
+    p, w, mask, values, xt, gt, bias = _problem(8, 10, 0.3, 16)
+    v = values.clone().requires_grad_(True)
+    wd = w.clone().requires_grad_(True)
+    x = xt.t()
+    opt_s = torch.optim.SGD([v], lr=0.1, momentum=0.9)
+    opt_d = torch.optim.SGD([wd], lr=0.1, momentum=0.9)
+    for _ in range(3):
+        for opt, out in ((opt_s, lambda: sparse_linear(x, v, None, p)), (opt_d, lambda: x @ (wd * mask).t())):
+            opt.zero_grad()
+            out().pow(2).sum().backward()
+            opt.step()
+    torch.testing.assert_close(v.detach(), wd.detach()[mask])
+    assert torch.equal(wd.detach()[~mask], torch.zeros(int((~mask).sum())))  # stayed off-pattern
+
+
+def test_numba_results_identical_for_one_and_two_threads():
+    p, w, mask, values, xt, gt, bias = _problem(300, 200, 0.1, 96)
+    be = BACKENDS.get("numba")
+    old = torch.get_num_threads()
+    try:
+        outs = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            outs.append((be.spmm(p, values, xt, bias), be.spmm_t(p, values, gt), be.sddmm(p, gt, xt)))
+    finally:
+        torch.set_num_threads(old)
+    for a, b in zip(*outs):
+        assert torch.equal(a, b)
+
+
+@settings(max_examples=25, deadline=None)
+@given(out_f=st.integers(1, 20), in_f=st.integers(1, 20), batch=st.integers(1, 70),
+       density=st.floats(0.0, 1.0), seed=st.integers(0, 10_000))
+def test_property_numba_matches_reference(out_f, in_f, batch, density, seed):
+    p, w, mask, values, xt, gt, bias = _problem(out_f, in_f, density, batch, seed=seed)
+    a, r = BACKENDS.get("numba"), BACKENDS.get("reference")
+    torch.testing.assert_close(a.spmm(p, values, xt, bias), r.spmm(p, values, xt, bias), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(a.spmm_t(p, values, gt), r.spmm_t(p, values, gt), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(a.sddmm(p, gt, xt), r.sddmm(p, gt, xt), rtol=1e-5, atol=1e-5)
+
+
+def test_backend_resolution_and_errors():
+    assert backend_for("auto", torch.device("cpu"), torch.float32).name == "numba"
+    assert backend_for("auto", torch.device("cpu"), torch.bfloat16).name == "torch"
+    with pytest.raises(SparsenetError, match="unknown kernel backend 'mkl'.*numba, reference, torch"):
+        backend_for("mkl", torch.device("cpu"), torch.float32)
+    with pytest.raises(SparsenetError, match="'numba' runs float32/float64 on CPU, got torch.float16"):
+        backend_for("numba", torch.device("cpu"), torch.float16)
