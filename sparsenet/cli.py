@@ -104,6 +104,59 @@ COMMANDS.register("data", Command("list datasets: where each was found or why no
                                   _data_setup, _data_run))
 
 
+# ---- bench ---------------------------------------------------------------------------------
+def _bench_setup(p):
+    from .experiments.bench import BenchConfig
+
+    add_arguments(p, BenchConfig)
+
+
+def _bench_run(args):
+    from .experiments.bench import BenchConfig, format_tables, run_bench
+
+    cfg = build_config(BenchConfig, args)
+    print(format_tables(run_bench(cfg)))
+    print(f"wrote {cfg.out}/results.json and {cfg.out}/table.md")
+
+
+COMMANDS.register("bench", Command("time sparse training kernels (layer and MLP steps) against dense PyTorch "
+                                   "and other sparse libraries", _bench_setup, _bench_run))
+
+
+# ---- prune ---------------------------------------------------------------------------------
+def _prune_setup(p):
+    from .experiments.prune_config import PruneConfig
+
+    add_arguments(p, PruneConfig)
+
+
+def _prune_run(args):
+    from .experiments.prune import resolve_run_dir, run_prune
+    from .experiments.prune_config import PruneConfig
+    from .report import write_report
+
+    cfg = build_config(PruneConfig, args)
+    r = run_prune(cfg)
+    run_dir = resolve_run_dir(cfg)
+    figures = write_report(run_dir)
+    if cfg.figure:
+        import shutil
+        from pathlib import Path
+
+        Path(cfg.figure).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(run_dir / "accuracy_vs_sparsity.png", cfg.figure)
+    print(f"dense accuracy {r['dense']['accuracy']:.4f}")
+    for p in sorted(r["points"], key=lambda p: (p["criterion"], p["sparsity"])):
+        warn = "  COLLAPSE: " + "; ".join(p["collapse"]) if p["collapse"] else ""
+        print(f"{p['criterion']:>16}  sparsity {p['sparsity']:.4f}  accuracy {p['accuracy']:.4f}{warn}")
+    print(f"-> {run_dir} ({len(figures)} report files)")
+
+
+COMMANDS.register("prune", Command("prune a trained (or initial) model: criteria x sparsities x allocation x "
+                                   "structure x schedule, optional retraining; several = a comparison figure",
+                                   _prune_setup, _prune_run))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sparsenet", description="Sparse and compressed neural networks on PyTorch.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -40,11 +40,19 @@ BACKENDS: Registry[Backend] = Registry("kernel backend")
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 
 
-def _threads() -> None:
-    # numba's pool follows torch's thread setting, so torch.set_num_threads governs both.
+# Below this many multiply-adds a kernel runs serially: waking the thread pool costs ~10-50 us.
+PARALLEL_MIN_WORK = 1 << 16
+
+
+def _kernel(k, name: str, work: int):
+    """The parallel kernel (its pool sized by torch.get_num_threads()) or, for small work, the serial one."""
     import numba
 
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    if threads == 1 or work < PARALLEL_MIN_WORK:
+        return getattr(k, name + "_serial")
+    numba.set_num_threads(threads)
+    return getattr(k, name)
 
 
 class NumbaBackend(Backend):
@@ -62,28 +70,25 @@ class NumbaBackend(Backend):
         return self._k
 
     def spmm(self, p, values, xt, bias):
-        _threads()
         out = torch.empty(p.out_features, xt.shape[1], dtype=xt.dtype)
         has_bias = bias is not None
         b = bias.detach() if has_bias else values.detach()[:1]
         zero = xt.new_zeros(()).numpy()[()]
-        self.k.spmm(p.crow.numpy(), p.col.numpy(), p.col.numpy(), values.detach().numpy(), xt.numpy(),
+        _kernel(self.k, "spmm", p.nnz * xt.shape[1])(p.crow.numpy(), p.col.numpy(), p.col.numpy(), values.detach().numpy(), xt.numpy(),
                     b.numpy(), has_bias, out.numpy(), zero)
         return out
 
     def spmm_t(self, p, values, gt):
-        _threads()
         out = torch.empty(p.in_features, gt.shape[1], dtype=gt.dtype)
         zero = gt.new_zeros(()).numpy()[()]
         v = values.detach().numpy()
-        self.k.spmm_perm(p.tcrow.numpy(), p.trow.numpy(), p.tperm.numpy(), v, gt.numpy(), v[:1], False,
+        _kernel(self.k, "spmm_perm", p.nnz * gt.shape[1])(p.tcrow.numpy(), p.trow.numpy(), p.tperm.numpy(), v, gt.numpy(), v[:1], False,
                          out.numpy(), zero)
         return out
 
     def sddmm(self, p, gt, xt):
-        _threads()
         out = torch.empty(p.nnz, dtype=gt.dtype)
-        self.k.sddmm(p.crow.numpy(), p.col.numpy(), gt.numpy(), xt.numpy(), out.numpy(), gt.new_zeros(()).numpy()[()])
+        _kernel(self.k, "sddmm", p.nnz * gt.shape[1])(p.crow.numpy(), p.col.numpy(), gt.numpy(), xt.numpy(), out.numpy(), gt.new_zeros(()).numpy()[()])
         return out
 
 

@@ -78,7 +78,7 @@ class SparseLinear(nn.Module):
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_dense(cls, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                   mask: torch.Tensor | None = None) -> "SparseLinear":
+                   mask: torch.Tensor | None = None, *, kernel: str = "auto") -> "SparseLinear":
         """Keep the entries where `mask` is True (default: where weight != 0), in row-major order."""
         weight = weight.detach()
         if mask is None:
@@ -90,11 +90,12 @@ class SparseLinear(nn.Module):
         row, col = mask.nonzero(as_tuple=True)  # row-major order
         crow = torch.zeros(out_f + 1, dtype=torch.int64)
         crow[1:] = torch.cumsum(torch.bincount(row, minlength=out_f), 0)
-        return cls(in_f, out_f, crow, col, weight[row, col], bias)
+        return cls(in_f, out_f, crow, col, weight[row, col], bias, kernel=kernel)
 
     @classmethod
-    def from_linear(cls, linear: nn.Linear, mask: torch.Tensor | None = None) -> "SparseLinear":
-        return cls.from_dense(linear.weight, linear.bias, mask)
+    def from_linear(cls, linear: nn.Linear, mask: torch.Tensor | None = None, *,
+                    kernel: str = "auto") -> "SparseLinear":
+        return cls.from_dense(linear.weight, linear.bias, mask, kernel=kernel)
 
     @classmethod
     def random(cls, in_features: int, out_features: int, density: float, *, bias: bool = True,

@@ -121,7 +121,8 @@ def test_sgd_update_over_live_values_matches_dense():
     assert torch.equal(wd.detach()[~mask], torch.zeros(int((~mask).sum())))  # stayed off-pattern
 
 
-def test_numba_results_identical_for_one_and_two_threads():
+def test_numba_results_identical_for_one_and_two_threads(monkeypatch):
+    monkeypatch.setattr("sparsenet.kernels.backends.PARALLEL_MIN_WORK", 0)  # use the parallel kernels
     p, w, mask, values, xt, gt, bias = _problem(300, 200, 0.1, 96)
     be = BACKENDS.get("numba")
     old = torch.get_num_threads()

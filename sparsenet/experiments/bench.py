@@ -1,0 +1,195 @@
+"""`sparsenet bench`: sparse training kernels vs dense PyTorch and other sparse libraries.
+
+Two suites, each measured interleaved in one process (`sparsenet.bench.timing`):
+  layer  one linear layer's step per shape (out x in x batch) and density; columns fwd / dX / dW /
+         update / total / total_fm in ms and the ratio of dense's total to each contender's
+  mlp    a whole MLP training step (default 784-4096-4096-10) at each sparsity vs dense
+
+Each finished case is written to results.json at once (atomically), so an interrupted bench
+resumes where it stopped; results.json also records machine, threads and library versions.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from .. import io
+from ..config import all_positive, config_to_dict, non_negative, option, positive
+from ..errors import ConfigError
+
+FULL_SHAPES = ("4096x4096x128", "4096x4096x32", "1024x1024x128", "4096x4096x1")
+QUICK_SHAPES = ("256x256x64", "256x256x1")
+
+
+def _check_shapes(shapes) -> str | None:
+    for s in shapes:
+        try:
+            _parse_shape(s)
+        except ConfigError as e:
+            return str(e)
+    return None
+
+
+def _parse_shape(s: str) -> tuple[int, int, int]:
+    parts = s.lower().split("x")
+    if len(parts) != 3 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ConfigError(f"bad shape {s!r}: write OUTxINxBATCH with positive integers, e.g. 4096x4096x128")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+def _check_fractions(values) -> str | None:
+    bad = [v for v in values if not 0 < v < 1]
+    return f"every entry must be in (0, 1), got {bad[0]}" if bad else None
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    suite: str = option("all", help="what to measure", choices=("all", "layer", "mlp"))
+    shapes: tuple[str, ...] = option(FULL_SHAPES, help="layer shapes OUTxINxBATCH", check=_check_shapes)
+    densities: tuple[float, ...] = option((0.10, 0.05, 0.02, 0.01), help="fractions of weights kept", check=_check_fractions)
+    contenders: tuple[str, ...] = option((), help="layer contenders (default: dense, torch.sparse, sparsenet and installed sparseprop/sparselab)")
+    mlp: str = option("784-4096-4096-10", help="MLP layer sizes for the mlp suite")
+    mlp_batches: tuple[int, ...] = option((128, 1), help="batch sizes of the mlp suite", check=all_positive)
+    mlp_sparsities: tuple[float, ...] = option((0.90, 0.99), help="sparsities (fraction zero) of the mlp suite", check=_check_fractions)
+    activation: str = option("relu", help="MLP activation", choices=("relu", "tanh"))
+    repeats: int = option(5, help="timed rounds; the minimum is reported", check=positive)
+    warmup: int = option(2, help="untimed calls before timing", check=non_negative)
+    threads: int | None = option(None, help="torch/numba threads (default: torch's default)")
+    quick: bool = option(False, help=f"tiny shapes ({', '.join(QUICK_SHAPES)}; MLP 64-256-256-10) for a smoke test")
+    out: str = option("runs/bench", help="output directory (results.json, table.md)")
+    resume: bool = option(True, help="keep cases already in OUT/results.json measured with the same settings")
+
+
+def _versions() -> dict:
+    import numba
+    import numpy
+
+    from ..bench.external import available
+
+    return {"torch": torch.__version__, "numba": numba.__version__, "numpy": numpy.__version__, **available()}
+
+
+def _layer_rows(cfg: BenchConfig, done: dict, save) -> None:
+    from ..bench.layer import LAYER_CONTENDERS, layer_contenders, make_problem
+    from ..bench.timing import time_interleaved
+
+    names = layer_contenders(list(cfg.contenders))
+    shapes = QUICK_SHAPES if cfg.quick and cfg.shapes == FULL_SHAPES else cfg.shapes
+    for shape in shapes:
+        out_f, in_f, batch = _parse_shape(shape)
+        for density in cfg.densities:
+            key = f"layer {shape} d={density:g}"
+            if key in done:
+                continue
+            print(f"[bench] {key} ...", file=sys.stderr, flush=True)
+            problem = make_problem(out_f, in_f, batch, density)
+            cases = {n: LAYER_CONTENDERS.get(n)(problem) for n in names}
+            ms = time_interleaved(cases, repeats=cfg.repeats, warmup=cfg.warmup, min_seconds=0.02)
+            dense = ms.get("dense", {})
+            rows = []
+            for n in names:
+                r = {"contender": n, **{k: round(v, 4) for k, v in ms[n].items()}}
+                if "fwd+bwd" in r:
+                    r["bwd"] = round(r.pop("fwd+bwd") - r["fwd"], 4)
+                elif "dX" in r:
+                    r["bwd"] = round(r["dX"] + r["dW"], 4)
+                for col in ("total", "total_fm"):
+                    if col in r and col in dense:
+                        r[f"speedup_{col}"] = round(dense[col] / r[col], 2)
+                rows.append(r)
+            done[key] = {"suite": "layer", "shape": shape, "out": out_f, "in": in_f, "batch": batch,
+                         "density": density, "nnz": int(problem.mask.sum()), "rows": rows}
+            save()
+            print(format_case(done[key]), file=sys.stderr, flush=True)
+
+
+def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
+    from ..bench.mlp import mlp_case, mlp_contenders
+    from ..bench.timing import time_interleaved
+    from ..models import parse_layer_spec
+
+    spec = "64-256-256-10" if cfg.quick and cfg.mlp == "784-4096-4096-10" else cfg.mlp
+    sizes = parse_layer_spec(spec)
+    for batch in cfg.mlp_batches:
+        for sparsity in cfg.mlp_sparsities:
+            key = f"mlp {spec} B={batch} s={sparsity:g}"
+            if key in done:
+                continue
+            print(f"[bench] {key} ...", file=sys.stderr, flush=True)
+            names = mlp_contenders(batch)
+            cases = {n: {"step": mlp_case(n, sizes, cfg.activation, sparsity, batch)} for n in names}
+            ms = time_interleaved(cases, repeats=cfg.repeats, warmup=cfg.warmup, min_seconds=0.02)
+            dense = ms["dense"]["step"]
+            rows = [{"contender": n, "step": round(ms[n]["step"], 4),
+                     "speedup": round(dense / ms[n]["step"], 2)} for n in names]
+            done[key] = {"suite": "mlp", "sizes": sizes, "batch": batch, "sparsity": sparsity,
+                         "activation": cfg.activation, "rows": rows}
+            save()
+            print(format_case(done[key]), file=sys.stderr, flush=True)
+
+
+def _fmt(v) -> str:
+    return "—" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.1f}")
+
+
+def format_case(case: dict) -> str:
+    if case["suite"] == "mlp":
+        head = (f"MLP {'-'.join(map(str, case['sizes']))}, batch {case['batch']}, sparsity "
+                f"{case['sparsity']:g} ({case['activation']}): ms per training step")
+        lines = [head, "| contender | step ms | × dense |", "|---|---:|---:|"]
+        lines += [f"| {r['contender']} | {_fmt(r['step'])} | {r['speedup']:.2f} |" for r in case["rows"]]
+        return "\n".join(lines)
+    head = (f"layer {case['out']}x{case['in']}, batch {case['batch']}, density {case['density']:g} "
+            f"(nnz {case['nnz']}): ms")
+    cols = ("fwd", "dX", "dW", "bwd", "update", "total", "total_fm")
+    lines = [head, "| contender | " + " | ".join(cols) + " | × dense (total) | × dense (fm) |",
+             "|---|" + "---:|" * (len(cols) + 2)]
+    for r in case["rows"]:
+        ratios = [f"{r[k]:.2f}" if k in r else "—" for k in ("speedup_total", "speedup_total_fm")]
+        lines.append(f"| {r['contender']} | " + " | ".join(_fmt(r.get(c)) for c in cols) + " | "
+                     + " | ".join(ratios) + " |")
+    return "\n".join(lines)
+
+
+def run_bench(cfg: BenchConfig) -> dict:
+    from ..kernels.codegen import warm
+    from ..train import machine_info
+
+    old_threads = torch.get_num_threads()
+    if cfg.threads is not None:
+        if cfg.threads < 1:
+            raise ConfigError(f"--threads {cfg.threads} must be >= 1")
+        torch.set_num_threads(cfg.threads)
+    try:
+        out = Path(cfg.out)
+        settings = {k: v for k, v in config_to_dict(cfg).items() if k not in ("out", "resume")}
+        previous = io.read_json(out / "results.json") if (out / "results.json").exists() else None
+        done = previous["cases"] if cfg.resume and previous and previous.get("settings") == settings else {}
+        results = {"experiment": "bench", "settings": settings, "machine": machine_info(),
+                   "threads": torch.get_num_threads(), "versions": _versions(),
+                   "numba_compile_seconds": round(warm(), 3), "cases": done}
+
+        def save():
+            io.write_json(out / "results.json", results)
+
+        save()
+        if cfg.suite in ("all", "layer"):
+            _layer_rows(cfg, done, save)
+        if cfg.suite in ("all", "mlp"):
+            _mlp_rows(cfg, done, save)
+        io.write_text(out / "table.md", format_tables(results))
+        return results
+    finally:
+        torch.set_num_threads(old_threads)
+
+
+def format_tables(results: dict) -> str:
+    m = results["machine"]
+    head = (f"# sparsenet bench\n\nMachine: {m.get('cpu', '?')}, {results['threads']} threads; versions: "
+            + ", ".join(f"{k} {v}" for k, v in results["versions"].items())
+            + f"; numba kernels ready in {results['numba_compile_seconds']} s.\n"
+            "Min of the timed rounds, contenders interleaved in one process. × dense = dense total / contender total.\n")
+    return head + "\n\n".join(format_case(c) for c in results["cases"].values()) + "\n"
