@@ -37,7 +37,7 @@ class Backend:
 
 
 BACKENDS: Registry[Backend] = Registry("kernel backend")
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
+
 
 
 # Below this many multiply-adds a kernel runs serially: waking the thread pool costs ~10-50 us.
@@ -99,9 +99,14 @@ class TorchSparseBackend(Backend):
     name = "torch"
 
     @staticmethod
-    def _w(p, values):
+    def _csr(*args, **kw):
+        with warnings.catch_warnings():  # "CSR support is in beta": once per process is plenty
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.sparse_csr_tensor(*args, **kw)
+
+    def _w(self, p, values):
         col = p.cached("col64", lambda: p.col.long())
-        return torch.sparse_csr_tensor(p.crow, col, values.detach(), (p.out_features, p.in_features),
+        return self._csr(p.crow, col, values.detach(), (p.out_features, p.in_features),
                                        check_invariants=False)
 
     def spmm(self, p, values, xt, bias):
@@ -111,7 +116,7 @@ class TorchSparseBackend(Backend):
     def spmm_t(self, p, values, gt):
         trow = p.cached("trow64", lambda: p.trow.long())
         tperm = p.cached("tperm64", lambda: p.tperm.long())
-        wt = torch.sparse_csr_tensor(p.tcrow, trow, values.detach()[tperm], (p.in_features, p.out_features),
+        wt = self._csr(p.tcrow, trow, values.detach()[tperm], (p.in_features, p.out_features),
                                      check_invariants=False)
         return torch.sparse.mm(wt, gt)
 

@@ -118,12 +118,12 @@ class SparseLinear(nn.Module):
         return self.col.numel()
 
     def mask(self) -> torch.Tensor:
-        m = torch.zeros(self.out_features, self.in_features, dtype=torch.bool)
+        m = torch.zeros(self.out_features, self.in_features, dtype=torch.bool, device=self.col.device)
         m[self.row, self.col.long()] = True
         return m
 
     def to_dense(self) -> torch.Tensor:
-        w = torch.zeros(self.out_features, self.in_features, dtype=self.values.dtype)
+        w = torch.zeros(self.out_features, self.in_features, dtype=self.values.dtype, device=self.values.device)
         w[self.row, self.col.long()] = self.values.detach()
         return w
 

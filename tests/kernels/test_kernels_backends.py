@@ -105,13 +105,17 @@ def test_autograd_any_input_layout_matches_dense(layout):
     torch.testing.assert_close(v.grad, wd.grad[mask])
 
 
-def test_sgd_update_over_live_values_matches_dense():
+@pytest.mark.parametrize("make_opt", [lambda ps: torch.optim.SGD(ps, lr=0.1),
+                                      lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
+                                      lambda ps: torch.optim.Adam(ps, lr=0.01)], ids=["sgd", "momentum", "adam"])
+def test_update_over_live_values_matches_dense(make_opt):
+    # Dense training of the masked weight: off-pattern gradients are exactly 0, so SGD, momentum
+    # and Adam leave those weights at 0 and the on-pattern trajectory must equal the sparse one.
     p, w, mask, values, xt, gt, bias = _problem(8, 10, 0.3, 16)
     v = values.clone().requires_grad_(True)
     wd = w.clone().requires_grad_(True)
     x = xt.t()
-    opt_s = torch.optim.SGD([v], lr=0.1, momentum=0.9)
-    opt_d = torch.optim.SGD([wd], lr=0.1, momentum=0.9)
+    opt_s, opt_d = make_opt([v]), make_opt([wd])
     for _ in range(3):
         for opt, out in ((opt_s, lambda: sparse_linear(x, v, None, p)), (opt_d, lambda: x @ (wd * mask).t())):
             opt.zero_grad()

@@ -1,0 +1,79 @@
+"""`sparsenet bench`: interleaved min-timing, results.json/table.md, resume, bad input."""
+import json
+
+import pytest
+
+from sparsenet.bench import timing
+from sparsenet.cli import main
+from sparsenet.experiments.bench import BenchConfig, run_bench
+
+
+def test_time_interleaved_keeps_the_minimum_per_phase_and_interleaves(monkeypatch):
+    clock = [0.0]
+    calls = []
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: clock[0])
+
+    def fn(name, durations):
+        it = iter(durations)
+
+        def run():
+            calls.append(name)
+            clock[0] += next(it)
+        return run
+    cases = {"a": {"x": fn("a", [9, 9, 0.003, 0.001, 0.002])}, "b": {"x": fn("b", [9, 9, 0.010, 0.004, 0.020])}}
+    ms = timing.time_interleaved(cases, repeats=3, warmup=2)
+    assert ms == {"a": {"x": pytest.approx(1.0)}, "b": {"x": pytest.approx(4.0)}}
+    assert calls == ["a", "a", "b", "b", "a", "b", "a", "b", "a", "b"]  # warm-ups, then rounds alternate
+
+
+def _cfg(tmp_path, **kw):
+    base = dict(shapes=("24x40x5", "24x40x1"), densities=(0.25,), contenders=("dense", "torch.sparse", "sparsenet"),
+                mlp="16-32-10", mlp_batches=(4, 1), mlp_sparsities=(0.9,), repeats=1, warmup=1,
+                out=str(tmp_path / "bench"))
+    base.update(kw)
+    return BenchConfig(**base)
+
+
+def test_run_bench_writes_every_case_with_ratios_against_dense(tmp_path):
+    res = run_bench(_cfg(tmp_path))
+    on_disk = json.loads((tmp_path / "bench" / "results.json").read_text())
+    assert on_disk["cases"].keys() == res["cases"].keys() == {
+        "layer 24x40x5 d=0.25", "layer 24x40x1 d=0.25", "mlp 16-32-10 B=4 s=0.9", "mlp 16-32-10 B=1 s=0.9"}
+    layer = res["cases"]["layer 24x40x5 d=0.25"]
+    assert [r["contender"] for r in layer["rows"]] == ["dense", "torch.sparse", "sparsenet"]
+    for r in layer["rows"]:
+        assert all(r[k] > 0 for k in ("fwd", "dX", "dW", "update", "total", "total_fm"))
+        assert r["bwd"] == pytest.approx(r["dX"] + r["dW"], abs=1e-3)
+    dense = layer["rows"][0]
+    assert dense["speedup_total"] == 1.0
+    sn = layer["rows"][2]
+    assert sn["speedup_total"] == pytest.approx(dense["total"] / sn["total"], rel=0.01)
+    mlp1 = res["cases"]["mlp 16-32-10 B=1 s=0.9"]
+    assert [r["contender"] for r in mlp1["rows"]] == ["dense", "torch.sparse", "sparsenet", "sparsenet-fused"]
+    assert res["numba_compile_seconds"] >= 0 and res["versions"]["torch"].startswith("2.13")
+    table = (tmp_path / "bench" / "table.md").read_text()
+    assert "layer 24x40, batch 5, density 0.25" in table and "| sparsenet-fused |" in table
+
+
+def test_finished_cases_are_kept_on_rerun_and_dropped_when_settings_change(tmp_path):
+    cfg = _cfg(tmp_path, mlp_batches=(4,), shapes=("24x40x5",))
+    run_bench(cfg)
+    path = tmp_path / "bench" / "results.json"
+    data = json.loads(path.read_text())
+    data["cases"]["layer 24x40x5 d=0.25"]["marker"] = "kept"
+    path.write_text(json.dumps(data))
+    again = run_bench(cfg)
+    assert again["cases"]["layer 24x40x5 d=0.25"]["marker"] == "kept"
+    changed = run_bench(_cfg(tmp_path, mlp_batches=(4,), shapes=("24x40x5",), repeats=2))
+    assert "marker" not in changed["cases"]["layer 24x40x5 d=0.25"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--shapes", "12x3"], "bad shape '12x3': write OUTxINxBATCH"),
+    (["--densities", "0.1,1.5"], "every entry must be in (0, 1), got 1.5"),
+    (["--contenders", "dense,blas"], "unknown layer contender 'blas'; valid layer contenders: dense,"),
+])
+def test_bad_input_is_one_line(tmp_path, capsys, argv, message):
+    rc = main(["bench", "--out", str(tmp_path / "b"), "--suite", "layer", "--shapes", "8x8x2", *argv])
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err and err.count("\n") == 1
