@@ -23,35 +23,44 @@ from types import ModuleType
 from .. import io
 
 TILE = 64  # batch columns per register tile: 4 zmm (fp32) accumulators per row
+SMALL_TILES = (32, 16)  # then one tile of each that fits the remainder (batch 32, 16, 48, ...)
 
 
-def _accumulate(lhs: list[str], rhs: list[str]) -> list[str]:
-    return [f"{a} += {b}" for a, b in zip(lhs, rhs)]
+def _tile_block(indent: str, width: int, start: str, idx: str, value: str) -> list[str]:
+    """One register tile of `width` columns starting at column `start` of output row r."""
+    T = range(width)
+    lines = [f"{indent}b0 = {start}"]
+    lines += [f"{indent}a{i} = init" for i in T]
+    lines += [f"{indent}for j in range(j0, j1):",
+              f"{indent}    v = {value}",
+              f"{indent}    c = {idx}"]
+    lines += [f"{indent}    a{i} += v * D[c, b0 + {i}]" for i in T]
+    lines += [f"{indent}out[r, b0 + {i}] = a{i}" for i in T]
+    return lines
 
 
-def _spmm_source(name: str, ptr: str, idx: str, value: str) -> str:
+def _spmm_source(name: str, idx: str, value: str) -> str:
     """out[r, :] = init(r) + sum_{j in ptr[r]:ptr[r+1]} value(j) * D[idx[j], :]   (row-parallel)."""
-    T = range(TILE)
     lines = [
         f"def {name}(ptr, idx, perm, val, D, bias, has_bias, out, zero):",
-        f"    # (rows, K) CSR @ (K, B) dense -> (rows, B); {TILE}-column register tiles",
+        f"    # (rows, K) CSR @ (K, B) dense -> (rows, B); register tiles of {TILE}, then "
+        + ", ".join(map(str, SMALL_TILES)) + " columns, then single columns",
         "    rows = ptr.size - 1",
         "    B = D.shape[1]",
-        f"    nt = B // {TILE}",
         "    for r in prange(rows):",
         "        init = bias[r] if has_bias else zero",
         "        j0 = ptr[r]",
         "        j1 = ptr[r + 1]",
-        "        for t in range(nt):",
-        f"            b0 = t * {TILE}",
+        "        done = 0",
+        f"        for t in range(B // {TILE}):",
     ]
-    lines += [f"            a{i} = init" for i in T]
-    lines += ["            for j in range(j0, j1):",
-              f"                v = {value}",
-              f"                c = {idx}"]
-    lines += [f"                a{i} += v * D[c, b0 + {i}]" for i in T]
-    lines += [f"            out[r, b0 + {i}] = a{i}" for i in T]
-    lines += [f"        for b in range(nt * {TILE}, B):",  # remainder columns (and batch 1)
+    lines += _tile_block("            ", TILE, f"t * {TILE}", idx, value)
+    lines += [f"        done = (B // {TILE}) * {TILE}"]
+    for w in SMALL_TILES:
+        lines += [f"        if B - done >= {w}:"]
+        lines += _tile_block("            ", w, "done", idx, value)
+        lines += [f"            done += {w}"]
+    lines += ["        for b in range(done, B):",  # the last < 16 columns (and batch 1)
               "            a = init",
               "            for j in range(j0, j1):",
               f"                a += {value} * D[{idx}, b]",
@@ -88,10 +97,10 @@ def generate() -> str:
     for parallel, suffix in ((True, ""), (False, "_serial")):
         deco = f"@njit(parallel={parallel}, fastmath=_FM, cache=True)\n"
         parts += [
-            deco + _spmm_source("spmm" + suffix, "ptr", "idx[j]", "val[j]"),
+            deco + _spmm_source("spmm" + suffix, "idx[j]", "val[j]"),
             # dX = W^T G through W^T's pattern; values are read through the permutation so they
             # are never stale after an update and no transposed copy of the values is kept.
-            deco + _spmm_source("spmm_perm" + suffix, "ptr", "idx[j]", "val[perm[j]]"),
+            deco + _spmm_source("spmm_perm" + suffix, "idx[j]", "val[perm[j]]"),
             f"@njit(parallel={parallel}, fastmath=True, cache=True)\n" + _sddmm_source("sddmm" + suffix),
         ]
     return head + "\n\n\n".join(parts) + "\n"

@@ -36,7 +36,7 @@ def _tol(dtype):
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("shape", [(7, 11, 1), (7, 11, 3), (33, 17, 64), (40, 50, 130), (5, 9, 67)])
+@pytest.mark.parametrize("shape", [(7, 11, 1), (7, 11, 3), (33, 17, 64), (40, 50, 130), (5, 9, 67), (6, 8, 32), (6, 8, 16), (6, 8, 119)])
 def test_products_match_dense(name, dtype, shape):
     out_f, in_f, batch = shape
     p, w, mask, values, xt, gt, bias = _problem(out_f, in_f, 0.3, batch, dtype=dtype, empty_rows=(2,), empty_cols=(3,))
