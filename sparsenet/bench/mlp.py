@@ -77,12 +77,14 @@ MLP_CONTENDERS.register("sparsenet-fused", _fused)
 
 
 def mlp_contenders(batch: int) -> list[str]:
+    """The contenders of an MLP case: the fused batch-1 engine joins at batch 1 only."""
     names = ["dense", "torch.sparse", "sparsenet"]
     return names + (["sparsenet-fused"] if batch == 1 else [])
 
 
 def mlp_case(name: str, sizes: list[int], activation: str, sparsity: float, batch: int,
              seed: int = 0) -> Callable:
+    """A zero-argument training step of contender `name` on a fixed random batch."""
     g = torch.Generator().manual_seed(seed)
     X = torch.randn(batch, sizes[0], generator=g)
     Y = torch.randint(0, sizes[-1], (batch,), generator=g)

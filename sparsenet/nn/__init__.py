@@ -1,4 +1,5 @@
 """Layers: SparseLinear (CSR, O(nnz) forward/backward/update) and model conversions."""
 from .sparse_linear import SparseLinear, densify, sparsify
+from .sparse_mlp import sparse_mlp
 
-__all__ = ["SparseLinear", "sparsify", "densify"]
+__all__ = ["SparseLinear", "sparsify", "densify", "sparse_mlp"]

@@ -106,3 +106,30 @@ def test_huge_layer_trains_in_little_memory():
     assert float(loss) == float(loss)  # finite, not NaN
     assert int(rss_kib) < 2 * 1024 * 1024, f"peak RSS {int(rss_kib) / 1024:.0f} MiB"
     assert float(per_weight) == 24
+
+
+def test_sparse_mlp_is_built_sparse_trains_and_loads_into_a_dense_mlp():
+    from sparsenet.models import MLP
+    from sparsenet.nn import sparse_mlp
+
+    g = torch.Generator().manual_seed(0)
+    net = sparse_mlp([30, 40, 20, 5], [0.5, 0.2, 1.0], "relu", dense_last=True, generator=g)
+    kinds = [type(l).__name__ for l in net.layers]
+    assert kinds == ["SparseLinear", "SparseLinear", "Linear"]
+    assert not any(p.is_meta for p in net.parameters())
+    assert abs(net.layers[1].nnz / 800 - 0.2) < 0.1
+    x, y = torch.randn(16, 30), torch.randint(0, 5, (16,))
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    losses = []
+    for _ in range(20):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+    dense = MLP([30, 40, 20, 5], "relu")
+    dense.load_state_dict(net.state_dict(), strict=True)
+    torch.testing.assert_close(dense(x), net(x))
+    with pytest.raises(SparsenetError, match="got 2 densities for 3 layers"):
+        sparse_mlp([30, 40, 20, 5], [0.5, 0.2])
