@@ -1,0 +1,224 @@
+"""`sparsenet reproduce second-order`: saddle-free Newton and friends against SGD/Adam (seed 001).
+
+Parts, each written to ``parts/<name>.json`` when done and skipped on a rerun with the same
+settings (resumable at part granularity):
+
+* ``saddle``: a 2-D saddle and a deep linear net started next to a saddle — Newton is attracted,
+  gradient descent crawls, saddle-free Newton escapes (`second_order_toy`);
+* ``rosenbrock``: the anisotropic valley, every method;
+* ``slow-net``: the seed's slow net (fixed projection in→50, 50-50-classes, leaky ReLU 0.5,
+  squared error, batch 50) on Fashion-MNIST (``--dataset cifar100 --data-dir DIR`` for the seed's
+  CIFAR-100): training loss vs iterations and wall-clock for SGD, Adam, exact SFN (per-layer
+  blocks, as the seed), Krylov SFN and Hessian-free (`second_order_nets`);
+* ``pruned``: Newton in the pruned subspace — exact SFN over the live weights of a magnitude-pruned
+  MLP vs SGD/Adam continued from the same pruned net.
+
+The run directory gets config.json, parts/*.json, metrics.jsonl (one line per evaluation point),
+results.json (``"experiment": "second-order"``), then report.md and figures.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .. import io
+from ..config import config_hash, config_to_dict, option, positive
+from ..train import machine_info
+
+PARTS = ("saddle", "rosenbrock", "slow-net", "pruned")
+# Settings each part depends on (a part is recomputed when one of them changed).
+PART_KEYS = {
+    "saddle": ("toy_iterations", "seed"),
+    "rosenbrock": ("toy_iterations",),
+    "slow-net": ("dataset", "train_samples", "iterations", "batch_size", "width", "slope", "eval_samples", "test_samples", "eval_every",
+                 "sgd_lr", "adam_lr", "sfn_lr", "sfn_damping", "krylov_k", "hf_damping", "hf_cg_iters", "seed", "quick"),
+    "pruned": ("dataset", "train_samples", "batch_size", "eval_samples", "test_samples", "eval_every", "pruned_sgd_lr", "pruned_adam_lr", "sfn_damping",
+               "pruned_hidden", "burnin_steps", "live_weights", "pruned_iterations", "pruned_sfn_lr", "seed", "quick"),
+}
+
+
+def _datasets():
+    from ..data import dataset_names
+
+    return dataset_names()
+
+
+def _parts_check(parts) -> str | None:
+    bad = [p for p in parts if p not in PARTS]
+    if bad or not parts:
+        return f"unknown part(s) {', '.join(bad) or '(none)'}; valid parts: {', '.join(PARTS)}"
+    return None
+
+
+@dataclass(frozen=True)
+class SecondOrderConfig:
+    dataset: str = option("fashion-mnist", help="dataset of parts slow-net and pruned (the seed: --dataset cifar100 --data-dir DIR)", choices=_datasets)
+    data_dir: str | None = option(None, help="directory holding the dataset files")
+    parts: tuple[str, ...] = option(PARTS, help="parts to run", check=_parts_check)
+    toy_iterations: int = option(100, help="iterations of the saddle and Rosenbrock parts", check=positive)
+    iterations: int = option(100, help="slow-net iterations (minibatches) per method", check=positive)
+    batch_size: int = option(50, help="minibatch size (the seed: 50)", check=positive)
+    width: int = option(50, help="slow net: projection and hidden width (the seed: 50)", check=positive)
+    slope: float = option(0.5, help="slow net: leaky ReLU negative slope (the seed: 0.5)", check=positive)
+    train_samples: int = option(0, help="use only the first N training samples (0 = all)", check=lambda v: None if v >= 0 else "must be >= 0")
+    eval_samples: int = option(5000, help="training samples on which the training loss is measured", check=positive)
+    test_samples: int = option(10000, help="test samples for the test accuracy", check=positive)
+    eval_every: int = option(10, help="evaluate every this many iterations", check=positive)
+    sgd_lr: float = option(0.5, help="slow net: SGD learning rate (best of 0.05, 0.1, 0.2, 0.5 on the slow net)", check=positive)
+    adam_lr: float = option(0.01, help="slow net: Adam learning rate (best of 1e-3, 3e-3, 1e-2 on the slow net)", check=positive)
+    sfn_lr: float = option(0.1, help="saddle-free Newton step size α on the slow net (the seed: 0.1)", check=positive)
+    sfn_damping: float = option(0.1, help="saddle-free Newton damping δ > 0 (the seed: 0.1)", check=positive)
+    krylov_k: int = option(20, help="Krylov subspace dimension", check=positive)
+    hf_damping: float = option(1.0, help="Hessian-free initial Levenberg-Marquardt damping", check=positive)
+    hf_cg_iters: int = option(20, help="Hessian-free CG iterations per step", check=positive)
+    pruned_hidden: int = option(64, help="pruned part: hidden width of the MLP in-H-classes (tanh)", check=positive)
+    burnin_steps: int = option(500, help="pruned part: dense SGD minibatches before pruning", check=positive)
+    live_weights: int = option(2500, help="pruned part: weights kept by global magnitude pruning (biases stay)", check=positive)
+    pruned_iterations: int = option(30, help="pruned part: iterations per method after pruning", check=positive)
+    pruned_sgd_lr: float = option(0.03, help="pruned part: SGD learning rate, burn-in and after pruning (best of 0.01, 0.03, 0.1, 0.2 dense)", check=positive)
+    pruned_adam_lr: float = option(0.003, help="pruned part: Adam learning rate (best of 3e-4, 1e-3, 3e-3 dense)", check=positive)
+    pruned_sfn_lr: float = option(1.0, help="pruned part: saddle-free Newton step size", check=positive)
+    threads: int = option(0, help="torch CPU threads for this run (0 = leave torch's setting); 1 avoids stalls of threaded LAPACK on an oversubscribed machine", check=lambda v: None if v >= 0 else "must be >= 0")
+    quick: bool = option(False, help="CI-sized run (well under a minute): small nets and few iterations")
+    seed: int = option(0, help="random seed")
+    out: str = option("runs/second-order", help="output directory")
+    resume: bool = option(True, help="skip parts whose result is already in OUT/parts with the same settings")
+
+
+def effective(cfg: SecondOrderConfig) -> SecondOrderConfig:
+    """`--quick` shrinks every size (explicit flags given with --quick are overridden)."""
+    if not cfg.quick:
+        return cfg
+    return replace(cfg, toy_iterations=min(cfg.toy_iterations, 60), iterations=min(cfg.iterations, 6), width=16,
+                   train_samples=min(cfg.train_samples or 5000, 5000),
+                   eval_samples=min(cfg.eval_samples, 500), test_samples=min(cfg.test_samples, 500), eval_every=2,
+                   krylov_k=min(cfg.krylov_k, 8), hf_cg_iters=min(cfg.hf_cg_iters, 8), pruned_hidden=16,
+                   burnin_steps=min(cfg.burnin_steps, 100), live_weights=min(cfg.live_weights, 300),
+                   pruned_iterations=min(cfg.pruned_iterations, 6))
+
+
+def _part_settings(cfg: SecondOrderConfig, part: str) -> dict:
+    d = config_to_dict(cfg)
+    return {k: d[k] for k in PART_KEYS[part]}
+
+
+def run_part(cfg: SecondOrderConfig, part: str, load_data) -> dict:
+    from .second_order_nets import pruned_part, slow_net_part
+    from .second_order_toy import rosenbrock_part, saddle_part
+
+    if part == "saddle":
+        return saddle_part(cfg.toy_iterations, seed=cfg.seed)
+    if part == "rosenbrock":
+        return rosenbrock_part(cfg.toy_iterations * 5)  # 2-D steps are cheap; GD needs many
+    if part == "slow-net":
+        return slow_net_part(cfg, load_data())
+    return pruned_part(cfg, load_data())
+
+
+def metrics_lines(parts: dict) -> list[dict]:
+    """One record per evaluation point of every run (what metrics.jsonl holds)."""
+    lines = []
+    for part, res in parts.items():
+        if part in ("slow-net", "pruned"):
+            for run in res["runs"]:
+                for i, it in enumerate(run["iteration"]):
+                    lines.append({"part": part, "method": run["method"], "iteration": it, "seconds": run["seconds"][i],
+                                  "train_loss": run["train_loss"][i], "train_accuracy": run["train_accuracy"][i],
+                                  "test_accuracy": run["test_accuracy"][i]})
+        else:
+            problems = res.get("problems", {"rosenbrock": res})
+            for name, prob in problems.items():
+                for run in prob["runs"]:
+                    for it, loss in enumerate(run["loss"]):
+                        lines.append({"part": part, "problem": name, "method": run["method"], "iteration": it, "loss": loss})
+    return lines
+
+
+def run_second_order(cfg: SecondOrderConfig) -> dict:
+    import torch
+
+    before = torch.get_num_threads()
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    try:
+        return _run(cfg)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run(cfg: SecondOrderConfig) -> dict:
+    import json
+
+    from ..report.second_order_report import write_second_order_report
+
+    eff = effective(cfg)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    io.write_json(out / "config.json", {"experiment": "second-order", "config": config_to_dict(cfg),
+                                         "effective": config_to_dict(eff), "command": "sparsenet " + " ".join(sys.argv[1:])})
+    cache: dict = {}
+
+    def load_data():
+        if "ds" not in cache:
+            from ..data import load_dataset
+
+            ds = load_dataset(eff.dataset, eff.data_dir, seed=eff.seed)
+            if eff.train_samples and eff.train_samples < len(ds.x_train):
+                ds = ds.subset(eff.train_samples, min(len(ds.x_test), eff.test_samples))
+            cache["ds"] = ds
+        return cache["ds"]
+
+    parts, timings, skipped = {}, {}, []
+    for part in eff.parts:
+        path = out / "parts" / f"{part}.json"
+        settings = _part_settings(eff, part)
+        if eff.resume and path.is_file():
+            try:
+                saved = io.read_json(path)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                saved = None  # a torn file cannot exist (atomic writes), but a hand-edited one can
+            if saved and saved.get("settings_key") == settings:
+                parts[part], timings[part] = saved["result"], saved["seconds"]
+                skipped.append(part)
+                print(f"[second-order] {part}: done before, skipped ({path})", file=sys.stderr, flush=True)
+                continue
+        print(f"[second-order] {part} ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        parts[part] = run_part(eff, part, load_data)
+        timings[part] = time.perf_counter() - t0
+        io.write_json(path, {"part": part, "settings_key": settings, "seconds": timings[part], "result": parts[part]})
+    io.write_text(out / "metrics.jsonl", "".join(json.dumps(line) + "\n" for line in metrics_lines(parts)))
+    results = {"experiment": "second-order", "quick": cfg.quick, "dataset": eff.dataset, "machine": machine_info(),
+               "config_hash": config_hash(eff), "part_seconds": timings, "skipped_parts": skipped,
+               "parts": parts, "summary": summarize(parts)}
+    io.write_json(out / "results.json", results)
+    write_second_order_report(out, results)
+    return results
+
+
+def summarize(parts: dict) -> dict:
+    """The headline numbers (the report's table and the docs read these)."""
+    s: dict = {}
+    if "saddle" in parts:
+        for name, prob in parts["saddle"]["problems"].items():
+            s[f"saddle/{name}"] = {r["method"]: {"final_loss": r["final_loss"], "final_distance": r["final_distance"],
+                                                 "escaped_at": r["escaped_at"]} for r in prob["runs"]}
+    if "rosenbrock" in parts:
+        s["rosenbrock"] = {r["method"]: {"final_loss": r["final_loss"], "iterations_to_1e-8": r["iterations_to_1e-8"]}
+                           for r in parts["rosenbrock"]["runs"]}
+    for part in ("slow-net", "pruned"):
+        if part in parts:
+            runs = {r["method"]: r for r in parts[part]["runs"]}
+            s[part] = {m: {"iterations": r["iteration"][-1], "final_train_loss": r["final_train_loss"],
+                           "final_test_accuracy": r["final_test_accuracy"], "train_seconds": r["train_seconds"],
+                           "diverged": r["diverged"]} for m, r in runs.items()}
+            if "sfn" in runs and "sgd" in runs:
+                sfn, sgd = runs["sfn"], runs["sgd"]
+                s[part]["sfn_beats_sgd_same_iterations"] = (sfn["iteration"][-1] == sgd["iteration"][-1]
+                                                            and sfn["final_train_loss"] < sgd["final_train_loss"])
+    return s
+
+
+__all__ = ["SecondOrderConfig", "run_second_order", "effective", "PARTS", "summarize", "metrics_lines"]

@@ -1,0 +1,19 @@
+"""Every public name imports and every docstring example runs."""
+import doctest
+import importlib
+
+import pytest
+
+import sparsenet.optim as optim
+
+
+def test_every_public_name_imports():
+    for name in optim.__all__:
+        assert getattr(optim, name) is not None, name
+
+
+@pytest.mark.parametrize("module", ["", ".space", ".sfn", ".subspace"])
+def test_docstring_examples_run(module):
+    mod = importlib.import_module(f"sparsenet.optim{module}")
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
