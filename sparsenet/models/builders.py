@@ -1,4 +1,5 @@
-"""Model registry: ``build_model("mlp", spec="784-300-100-10")``, ``build_model("lenet300100")``."""
+"""Model registry: ``build_model("mlp", spec="784-300-100-10")``, ``build_model("lenet300100")``,
+``build_model("convnet", spec="16-32:128")``."""
 from __future__ import annotations
 
 from typing import Callable
@@ -7,6 +8,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..registry import Registry
+from .convnet import build_convnet
 from .mlp import MLP
 from .spec import parse_layer_spec
 
@@ -76,6 +78,9 @@ def build_lenet300100(
     _check_count("num_classes", num_classes)
     sizes = [784 if in_features is None else in_features, 300, 100, 10 if num_classes is None else num_classes]
     return MLP(sizes, activation="relu" if activation is None else activation, leaky_slope=leaky_slope)
+
+
+MODELS.register("convnet", build_convnet)  # small conv-pool-fc net (models/convnet.py)
 
 
 def model_names() -> list[str]:
