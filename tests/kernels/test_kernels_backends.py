@@ -60,6 +60,16 @@ def test_hand_computed_products():
         assert be.sddmm(p, gt, xt).tolist() == [2.0, 10.0, 30.0]
 
 
+def test_updating_values_between_forward_and_backward_is_refused():
+    p, w, mask, values, xt, gt, bias = _problem(6, 5, 0.5, 4)
+    v = values.clone().requires_grad_(True)
+    y = sparse_linear(xt.t().clone().requires_grad_(True), v, None, p)
+    with torch.no_grad():
+        v.mul_(2.0)  # autograd's version check: dX and dW must not mix old and new weights
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
 def test_transposed_pattern_reads_fresh_values():
     p, w, mask, values, xt, gt, bias = _problem(6, 5, 0.5, 4)
     be = BACKENDS.get("numba")
