@@ -53,6 +53,16 @@ def _seed_figure():
 REPRODUCTIONS.register("seed-figure", (_seed_figure, "the seed's accuracy and speed vs hidden width figures"))
 
 
+def _second_order():
+    from .experiments.second_order import SecondOrderConfig, run_second_order
+
+    return SecondOrderConfig, run_second_order
+
+
+REPRODUCTIONS.register("second-order", (_second_order, "saddle-free Newton (exact and Krylov) and Hessian-free vs "
+                                        "SGD/Adam: a saddle, Rosenbrock, the seed's slow net, the pruned subspace"))
+
+
 def _reproduce_setup(p):
     sub = p.add_subparsers(dest="name", metavar="NAME", required=True)
     for name in REPRODUCTIONS.names():
@@ -155,6 +165,24 @@ def _prune_run(args):
 COMMANDS.register("prune", Command("prune a trained (or initial) model: criteria x sparsities x allocation x "
                                    "structure x schedule, optional retraining; several = a comparison figure",
                                    _prune_setup, _prune_run))
+
+
+# ---- lottery -------------------------------------------------------------------------------
+def _lottery_setup(p):
+    from .experiments.lottery_cli import setup
+
+    setup(p)
+
+
+def _lottery_run(args):
+    from .experiments.lottery_cli import run
+
+    return run(args)
+
+
+COMMANDS.register("lottery", Command("lottery tickets: IMP with rewinding (resumable levels), controls, "
+                                     "supermasks, early-bird, edge-popup, sparse double descent",
+                                     _lottery_setup, _lottery_run))
 
 
 def build_parser() -> argparse.ArgumentParser:

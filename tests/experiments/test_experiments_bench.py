@@ -77,3 +77,13 @@ def test_bad_input_is_one_line(tmp_path, capsys, argv, message):
     rc = main(["bench", "--out", str(tmp_path / "b"), "--suite", "layer", "--shapes", "8x8x2", *argv])
     err = capsys.readouterr().err
     assert rc == 2 and message in err and err.count("\n") == 1
+
+
+def test_report_rebuilds_the_bench_tables_from_results_json(tmp_path):
+    from sparsenet.report import write_report
+
+    cfg = _cfg(tmp_path, suite="layer", shapes=("24x40x5",))
+    run_bench(cfg)
+    (written,) = write_report(tmp_path / "bench")
+    assert written.name == "report.md"
+    assert written.read_text() == (tmp_path / "bench" / "table.md").read_text()

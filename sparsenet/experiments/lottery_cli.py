@@ -1,0 +1,34 @@
+"""The `sparsenet lottery` command's flag setup and run function (registered in `sparsenet.cli`)."""
+from __future__ import annotations
+
+import argparse
+
+
+def setup(p: argparse.ArgumentParser) -> None:
+    from ..config import add_arguments
+    from .lottery_config import LotteryConfig
+
+    add_arguments(p, LotteryConfig)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..config import build_config
+    from ..report import write_report
+    from .lottery import resolve_run_dir, run_lottery
+    from .lottery_config import LotteryConfig
+
+    cfg = build_config(LotteryConfig, args)
+    r = run_lottery(cfg)
+    run_dir = resolve_run_dir(cfg)
+    files = write_report(run_dir) if cfg.report else []
+    for lv in r["summary"]["levels"]:
+        parts = [f"{k} {100 * v['test_accuracy']['mean']:.2f}±{100 * v['test_accuracy']['std']:.2f}"
+                 for k, v in lv["kinds"].items()]
+        print(f"level {lv['level']:>2}  {100 * lv['density']:6.2f}% remaining  " + "  ".join(parts))
+    for c in r["summary"]["claims"]:
+        print(f"[{'ok' if c['holds'] else 'NO'}] {c['claim']}: {c['detail']}")
+    print(f"-> {run_dir} ({len(files)} report files)")
+    return 0
+
+
+__all__ = ["run", "setup"]

@@ -1,0 +1,255 @@
+"""Report of a `sparsenet lottery` run, from its files only (results.json + saved masks).
+
+Figures:
+
+* ``ticket_plot.png``: test accuracy vs % of weights remaining (log-x, sparser to the right), the
+  ticket against its controls (reinit, reshuffle, constant, random mask), mean ± std over seeds —
+  the classic plot of Frankle & Carbin 2019 (arXiv:1803.03635) and Zhou et al. 2019
+  (arXiv:1905.01067). With label noise it is the sparse double descent curve.
+* ``early_stop.png``: early-stopping iteration (min validation loss) vs % remaining.
+* ``learning_speed.png``: first step reaching 99% of the dense net's best validation accuracy.
+* ``mask_overlap.png``: IoU of ticket masks between levels (first seed) and between seeds.
+* ``edge_popup.png``: edge-popup accuracy vs k per frozen init, neuron pruning alongside.
+* ``early_bird.png``: mask distance between consecutive checks, with the draw point.
+* ``approximation.png``: KL between a trained target and pruned random nets vs their width.
+"""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+from matplotlib.ticker import MaxNLocator
+
+from ..io import load_tensors, write_text
+from ..masks import overlap
+from .plots import _figure, _save
+
+KIND_STYLE = {"ticket": ("tab:blue", "o"), "reinit": ("tab:red", "s"), "reshuffle": ("tab:orange", "^"),
+              "constant": ("tab:green", "D"), "random_mask": ("tab:purple", "v")}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}"
+
+
+def _series(levels: list[dict], kind: str, metric: str):
+    pts = [(100 * lv["density"], lv["kinds"][kind][metric]) for lv in levels if kind in lv["kinds"]]
+    if kind != "ticket":  # controls share the dense point with the ticket
+        dense = next((lv for lv in levels if lv["level"] == 0), None)
+        if dense is not None:
+            pts = [(100.0, dense["kinds"]["ticket"][metric])] + pts
+    xs = [p[0] for p in pts]
+    return xs, [p[1]["mean"] for p in pts], [p[1]["std"] for p in pts]
+
+
+def plot_levels(levels: list[dict], metric: str, path: Path, ylabel: str, title: str, scale: float = 100.0) -> Path:
+    fig = _figure(7.0, 4.4)
+    ax = fig.subplots()
+    kinds = [k for k in KIND_STYLE if any(k in lv["kinds"] for lv in levels)]
+    all_x = [100 * lv["density"] for lv in levels] or [100.0]
+    for kind in kinds:
+        xs, ms, ss = _series(levels, kind, metric)
+        color, marker = KIND_STYLE[kind]
+        ax.errorbar(xs, [scale * m for m in ms], yerr=[scale * s for s in ss], color=color, marker=marker,
+                    markersize=4, capsize=3, linewidth=1.4, label=kind)
+    ax.set_xscale("log")
+    ticks = [t for t in (100, 50, 30, 20, 10, 7, 5, 3, 2, 1, 0.5) if min(all_x) <= t * 1.05 and t <= 100]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.minorticks_off()
+    ax.invert_xaxis()  # sparser to the right, as in the lottery-ticket papers
+    ax.set_xlabel("% of weights remaining (log)")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def mask_overlaps(run_dir: Path, seeds: list[int], levels: int) -> dict:
+    """IoU between the ticket masks of every pair of levels (first seed), and between seeds per level."""
+    def masks(seed, level):
+        p = run_dir / f"seed{seed}" / f"level{level:02d}" / "ticket" / "masks.safetensors"
+        return load_tensors(p) if p.is_file() else None
+
+    first = {lv: masks(seeds[0], lv) for lv in range(levels + 1)} if seeds else {}
+    first = {k: v for k, v in first.items() if v is not None}
+    between_levels = [[overlap(first[a], first[b], kind="iou") for b in first] for a in first]
+    between_seeds = []
+    for lv in range(1, levels + 1):
+        ms = [m for m in (masks(s, lv) for s in seeds) if m is not None]
+        pairs = [overlap(a, b, kind="iou") for a, b in itertools.combinations(ms, 2)]
+        if pairs:
+            d = sum(int(m.sum()) for m in ms[0].values()) / sum(m.numel() for m in ms[0].values())
+            # two independent random masks of density d: E|a∧b| = d²n, E|a∨b| = (2d − d²)n
+            between_seeds.append({"level": lv, "iou": sum(pairs) / len(pairs), "pairs": len(pairs),
+                                  "chance": d / (2 - d)})
+    return {"levels": list(first), "between_levels": between_levels, "between_seeds": between_seeds}
+
+
+def plot_overlap(ov: dict, path: Path) -> Path | None:
+    if not ov["levels"]:
+        return None
+    fig = _figure(10.0, 4.2)
+    ax1, ax2 = fig.subplots(1, 2)
+    im = ax1.imshow(ov["between_levels"], vmin=0, vmax=1, cmap="viridis")
+    ax1.set_xticks(range(len(ov["levels"])), ov["levels"])
+    ax1.set_yticks(range(len(ov["levels"])), ov["levels"])
+    ax1.set_xlabel("level")
+    ax1.set_ylabel("level")
+    ax1.set_title("ticket mask IoU between levels (first seed)", fontsize=9)
+    fig.colorbar(im, ax=ax1)
+    if ov["between_seeds"]:
+        lv = [r["level"] for r in ov["between_seeds"]]
+        ax2.plot(lv, [r["iou"] for r in ov["between_seeds"]], "o-", label="tickets of different seeds")
+        ax2.plot(lv, [r["chance"] for r in ov["between_seeds"]], "k--", label="random masks, same density")
+        ax2.legend(fontsize=8)
+    else:
+        ax2.text(0.5, 0.5, "one seed: nothing to compare", ha="center", transform=ax2.transAxes)
+    ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax2.set_xlabel("level")
+    ax2.set_ylabel("mean IoU over seed pairs")
+    ax2.set_ylim(0, 1)
+    ax2.set_title("ticket mask IoU between seeds", fontsize=9)
+    return _save(fig, path)
+
+
+def plot_edge_popup(rows: list[dict], path: Path, dense: float | None) -> Path | None:
+    if not rows:
+        return None
+    fig = _figure(6.5, 4.2)
+    ax = fig.subplots()
+    for key in sorted({(r["init"], r["mode"]) for r in rows}):
+        pts = sorted((r["k"], r["accuracy"]) for r in rows if (r["init"], r["mode"]) == key)
+        ks = sorted({k for k, _ in pts})
+        means = [sum(a for k2, a in pts if k2 == k) / sum(1 for k2, _ in pts if k2 == k) for k in ks]
+        ax.plot(ks, [100 * m for m in means], "o-" if key[1] == "weight" else "s--", label=f"{key[0]}, {key[1]} pruning")
+    if dense is not None:
+        ax.axhline(100 * dense, color="grey", linestyle=":", label="dense trained")
+    ax.set_xlabel("k: % of weights kept")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("edge-popup on frozen random weights (mean over seeds)", fontsize=10)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_early_bird(rows: list[dict], path: Path) -> Path | None:
+    # rewind and continue share the dense run, hence the distances: one curve per (seed, structure)
+    rows = list({(r["seed"], r["structure"]): r for r in rows if r.get("distances")}.values())
+    if not rows:
+        return None
+    fig = _figure(6.5, 4.0)
+    ax = fig.subplots()
+    for r in rows:
+        steps = [d["step"] for d in r["distances"]]
+        line, = ax.plot(steps, [d["distance"] for d in r["distances"]], label=f"seed {r['seed']}, {r['structure']}")
+        if r.get("draw_step") is not None:
+            ax.axvline(r["draw_step"], color=line.get_color(), linestyle=":")
+    ax.axhline(rows[0]["threshold"], color="grey", linestyle="--", label="threshold")
+    ax.set_xlabel("dense training step")
+    ax.set_ylabel("normalized Hamming distance to previous mask")
+    ax.set_title("early-bird mask distance (dotted: ticket drawn)", fontsize=10)
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def plot_approximation(rows: list[dict], path: Path) -> Path | None:
+    if not rows:
+        return None
+    widths = sorted({r["width"] for r in rows})
+    kl = [sum(r["kl"] for r in rows if r["width"] == w) / sum(1 for r in rows if r["width"] == w) for w in widths]
+    fig = _figure(6.0, 4.0)
+    ax = fig.subplots()
+    ax.plot(widths, kl, "o-")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("width n of the random depth-4 net")
+    ax.set_ylabel("KL(target || pruned random net), test inputs")
+    ax.set_title("approximating a trained depth-2 net by pruning only", fontsize=10)
+    ax.grid(alpha=0.3, which="both")
+    return _save(fig, path)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def _markdown(results: dict, ov: dict, images: list[str]) -> str:
+    s = results["summary"]
+    cfg = results.get("config", {})
+    kinds = [k for k in KIND_STYLE if any(k in lv["kinds"] for lv in s["levels"])]
+    noise = cfg.get("label_noise", 0)
+    title = "Sparse double descent" if noise else "Lottery tickets"
+    out = [f"# {title}: {cfg.get('model')} on {cfg.get('dataset')}", "",
+           f"seeds {cfg.get('seeds')}, {cfg.get('steps')} steps per level, batch {cfg.get('batch_size')}, "
+           f"{cfg.get('optimizer')} lr {cfg.get('lr')}, rate {cfg.get('rate')} (output {cfg.get('output_rate')}), "
+           f"{cfg.get('scope')}, rewind step {cfg.get('rewind_step')}, criterion {cfg.get('criterion')}"
+           + (f", label noise {noise}" if noise else ""), ""]
+    m = results.get("machine", {})
+    out += [f"Machine: {m.get('cpu')}, {m.get('threads')} threads, torch {m.get('torch')}, {m.get('date')}; "
+            f"wall {results.get('wall_seconds')} s.", "", "## Test accuracy (%) per level, mean ± std over seeds", ""]
+    rows = []
+    for lv in s["levels"]:
+        cells = [f"{_pct(lv['kinds'][k]['test_accuracy']['mean'])} ± {_pct(lv['kinds'][k]['test_accuracy']['std'])}"
+                 if k in lv["kinds"] else "" for k in kinds]
+        t = lv["kinds"].get("ticket", {})
+        es = t.get("early_stop_step", {}).get("mean", float("nan"))
+        sp = t.get("speed_step", {}).get("mean", float("nan"))
+        rows.append([str(lv["level"]), _pct(lv["density"]), *cells, f"{es:.0f}", f"{sp:.0f}"])
+    out += _table(["level", "% remaining", *kinds, "ticket early-stop step", "ticket step to 99% of dense"],
+                  rows) + [""]
+    if s["claims"]:
+        out += ["## Checks", ""] + [f"- [{'x' if c['holds'] else ' '}] {c['claim']} ({c['detail']})"
+                                    for c in s["claims"]] + [""]
+    if s.get("supermask"):
+        out += ["## Supermasks (untrained, Zhou et al. 2019): best rows", ""]
+        out += _table(["criterion", "density %", "weights", "accuracy %"],
+                      [[r["criterion"], _pct(r["density"]), r["weights"], f"{_pct(r['mean'])} ± {_pct(r['std'])}"]
+                       for r in s["supermask"][:12]]) + [""]
+    if ov["between_seeds"]:
+        out += ["## Mask overlap between seeds (IoU)", ""]
+        out += _table(["level", "IoU", "IoU of random masks"],
+                      [[str(r["level"]), f"{r['iou']:.3f}", f"{r['chance']:.3f}"] for r in ov["between_seeds"]]) + [""]
+    for section in ("early_bird", "edge_popup", "approximation"):
+        rows = results.get(section) or []
+        if rows:
+            keys = [k for k in rows[0] if not isinstance(rows[0][k], (list, dict))]
+            out += [f"## {section.replace('_', '-')}", ""]
+            out += _table(keys, [[f"{r.get(k):.4g}" if isinstance(r.get(k), float) else str(r.get(k)) for k in keys]
+                                 for r in rows]) + [""]
+    for note in results.get("extras_notes", []):
+        out.append(f"- {note}")
+    out += [""] + [f"![{p}]({p})" for p in images]
+    return "\n".join(out) + "\n"
+
+
+def write_lottery_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
+    from ..experiments.lottery_summary import summarize
+
+    run_dir = Path(run_dir)
+    # recomputed from the per-artifact rows, so a report of an older run gets every current check
+    s = results["summary"] = summarize(results.get("rows", []), results.get("supermask", []), results)
+    cfg = results.get("config", {})
+    written: list[Path] = []
+    noise = cfg.get("label_noise", 0)
+    written.append(plot_levels(s["levels"], "test_accuracy", run_dir / "ticket_plot.png", "test accuracy (%)",
+                               ("sparse double descent: " if noise else "") + "ticket vs controls, mean ± std over seeds"))
+    written.append(plot_levels(s["levels"], "early_stop_step", run_dir / "early_stop.png",
+                               "early-stopping iteration", "step of minimum validation loss", scale=1.0))
+    written.append(plot_levels(s["levels"], "speed_step", run_dir / "learning_speed.png", "training step",
+                               "first step with validation accuracy >= 99% of the dense net's best", scale=1.0))
+    ov = mask_overlaps(run_dir, list(cfg.get("seeds", [])), int(cfg.get("levels", 0)))
+    for p in (plot_overlap(ov, run_dir / "mask_overlap.png"),
+              plot_edge_popup(results.get("edge_popup") or [], run_dir / "edge_popup.png",
+                              next((lv["kinds"]["ticket"]["test_accuracy"]["mean"] for lv in s["levels"]
+                                    if lv["level"] == 0), None)),
+              plot_early_bird(results.get("early_bird") or [], run_dir / "early_bird.png"),
+              plot_approximation(results.get("approximation") or [], run_dir / "approximation.png")):
+        if p is not None:
+            written.append(p)
+    images = [p.name for p in written]
+    written.append(write_text(run_dir / "report.md", _markdown(results, ov, images)))
+    return written
+
+
+__all__ = ["mask_overlaps", "write_lottery_report"]
