@@ -137,15 +137,15 @@ def _fmt(v) -> str:
 
 def format_case(case: dict) -> str:
     if case["suite"] == "mlp":
-        head = (f"MLP {'-'.join(map(str, case['sizes']))}, batch {case['batch']}, sparsity "
-                f"{case['sparsity']:g} ({case['activation']}): ms per training step")
-        lines = [head, "| contender | step ms | × dense |", "|---|---:|---:|"]
+        head = (f"**MLP {'-'.join(map(str, case['sizes']))}, batch {case['batch']}, sparsity "
+                f"{case['sparsity']:g} ({case['activation']}): ms per training step**")
+        lines = [head, "", "| contender | step ms | × dense |", "|---|---:|---:|"]
         lines += [f"| {r['contender']} | {_fmt(r['step'])} | {r['speedup']:.2f} |" for r in case["rows"]]
         return "\n".join(lines)
-    head = (f"layer {case['out']}x{case['in']}, batch {case['batch']}, density {case['density']:g} "
-            f"(nnz {case['nnz']}): ms")
+    head = (f"**layer {case['out']}x{case['in']}, batch {case['batch']}, density {case['density']:g} "
+            f"(nnz {case['nnz']}): ms**")
     cols = ("fwd", "dX", "dW", "bwd", "update", "total", "total_fm")
-    lines = [head, "| contender | " + " | ".join(cols) + " | × dense (total) | × dense (fm) |",
+    lines = [head, "", "| contender | " + " | ".join(cols) + " | × dense (total) | × dense (fm) |",
              "|---|" + "---:|" * (len(cols) + 2)]
     for r in case["rows"]:
         ratios = [f"{r[k]:.2f}" if k in r else "—" for k in ("speedup_total", "speedup_total_fm")]
@@ -191,5 +191,5 @@ def format_tables(results: dict) -> str:
     head = (f"# sparsenet bench\n\nMachine: {m.get('cpu', '?')}, {results['threads']} threads; versions: "
             + ", ".join(f"{k} {v}" for k, v in results["versions"].items())
             + f"; numba kernels ready in {results['numba_compile_seconds']} s.\n"
-            "Min of the timed rounds, contenders interleaved in one process. × dense = dense total / contender total.\n")
+            "Min of the timed rounds, contenders interleaved in one process. × dense = dense total / contender total.\n\n")
     return head + "\n\n".join(format_case(c) for c in results["cases"].values()) + "\n"
