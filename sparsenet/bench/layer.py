@@ -48,7 +48,7 @@ def make_problem(out_f: int, in_f: int, batch: int, density: float, seed: int = 
 
 def _autograd_step(module: torch.nn.Module, params, X: torch.Tensor, G: torch.Tensor, lr: float) -> Callable:
     opt = torch.optim.SGD(params, lr=lr)
-    x = X.detach().clone() if X.is_contiguous() else X.detach().t().contiguous().t()
+    x = X.detach().clone()  # keeps X's layout (row- or feature-major)
     x.requires_grad_(True)
 
     def step():

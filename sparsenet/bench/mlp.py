@@ -18,6 +18,7 @@ from typing import Callable
 import torch
 
 from ..models import MLP
+from ..errors import SparsenetError
 from ..nn import sparsify
 from ..registry import Registry
 
@@ -61,7 +62,7 @@ def _fused(sizes, activation, sparsity, X, Y, seed):
     from ..train import FusedEngine
 
     if X.shape[0] != 1:
-        raise ValueError("the fused engine trains one sample at a time (batch 1)")
+        raise SparsenetError(f"the fused engine trains one sample at a time; got batch {X.shape[0]}")
     model = _model(sizes, activation, seed)
     model = sparsify(model, _masks(model, sparsity, seed))
     engine = FusedEngine(copy.deepcopy(model), 1e-3)

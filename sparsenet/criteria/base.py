@@ -158,6 +158,15 @@ def module_of(model: nn.Module, name: str) -> nn.Module:
     return model.get_submodule(owner)
 
 
+def layer_module(model: nn.Module, name: str, criterion: str) -> nn.Module:
+    """The nn.Linear / nn.Conv2d owning parameter `name`, or a one-line ConfigError for other layers."""
+    mod = module_of(model, name)
+    if not isinstance(mod, (nn.Linear, nn.Conv2d)):
+        raise ConfigError(f"criterion {criterion!r} works on nn.Linear / nn.Conv2d layers; "
+                          f"{name!r} belongs to a {type(mod).__name__}")
+    return mod
+
+
 def as_matrix(weight: torch.Tensor) -> torch.Tensor:
     """A Linear / Conv weight as ``(out, fan_in)``: conv filters are flattened (C·kh·kw)."""
     return weight.reshape(weight.shape[0], -1)
@@ -174,10 +183,7 @@ def layer_io(model: nn.Module, names: list[str], x: torch.Tensor, criterion: str
     captured: dict[str, tuple] = {}
     handles = []
     for n in names:
-        mod = module_of(model, n)
-        if not isinstance(mod, (nn.Linear, nn.Conv2d)):
-            raise ConfigError(f"criterion {criterion!r} works on nn.Linear / nn.Conv2d layers; "
-                              f"{n!r} belongs to a {type(mod).__name__}")
+        mod = layer_module(model, n, criterion)
         if isinstance(mod, nn.Conv2d) and mod.groups != 1:
             raise ConfigError(f"criterion {criterion!r} needs ungrouped convolutions; {n!r} has groups={mod.groups}")
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ConfigError
-from .base import Scores, loss_grads, loss_or_default, module_of, need_batch, register, target_names
+from .base import Scores, layer_module, loss_grads, loss_or_default, need_batch, register, target_names
 
 _NEEDS = "a batch of training examples (x, y), e.g. 256 of them"
 
@@ -61,10 +60,7 @@ def unit_output_products(model: nn.Module, names: list[str], x: torch.Tensor, y:
     outs: dict[str, torch.Tensor] = {}
     handles = []
     for n in names:
-        mod = module_of(model, n)
-        if not isinstance(mod, (nn.Linear, nn.Conv2d)):
-            raise ConfigError(f"criterion {criterion!r} works on nn.Linear / nn.Conv2d layers; "
-                              f"{n!r} belongs to a {type(mod).__name__}")
+        mod = layer_module(model, n, criterion)
 
         def hook(m, inp, out, n=n):
             out = out.detach().requires_grad_(True)  # a fresh leaf: gradients stop at the parameters

@@ -69,26 +69,26 @@ class NumbaBackend(Backend):
             self._k = load()
         return self._k
 
-    def spmm(self, p, values, xt, bias):
-        out = torch.empty(p.out_features, xt.shape[1], dtype=xt.dtype)
-        has_bias = bias is not None
-        b = bias.detach() if has_bias else values.detach()[:1]
-        zero = xt.new_zeros(()).numpy()[()]
-        _kernel(self.k, "spmm", p.nnz * xt.shape[1])(p.crow.numpy(), p.col.numpy(), p.col.numpy(), values.detach().numpy(), xt.numpy(),
-                    b.numpy(), has_bias, out.numpy(), zero)
+    def _product(self, name, rows, ptr, idx, perm, values, d, bias):
+        # (rows, K) CSR @ (K, B) -> (rows, B) through one of the generated spmm kernels
+        out = torch.empty(rows, d.shape[1], dtype=d.dtype)
+        v = values.detach().numpy()
+        b = bias.detach().numpy() if bias is not None else v[:1]
+        _kernel(self.k, name, idx.numel() * d.shape[1])(
+            ptr.numpy(), idx.numpy(), perm.numpy(), v, d.numpy(), b, bias is not None, out.numpy(),
+            d.numpy().dtype.type(0))
         return out
 
+    def spmm(self, p, values, xt, bias):
+        return self._product("spmm", p.out_features, p.crow, p.col, p.col, values, xt, bias)
+
     def spmm_t(self, p, values, gt):
-        out = torch.empty(p.in_features, gt.shape[1], dtype=gt.dtype)
-        zero = gt.new_zeros(()).numpy()[()]
-        v = values.detach().numpy()
-        _kernel(self.k, "spmm_perm", p.nnz * gt.shape[1])(p.tcrow.numpy(), p.trow.numpy(), p.tperm.numpy(), v, gt.numpy(), v[:1], False,
-                         out.numpy(), zero)
-        return out
+        return self._product("spmm_perm", p.in_features, p.tcrow, p.trow, p.tperm, values, gt, None)
 
     def sddmm(self, p, gt, xt):
         out = torch.empty(p.nnz, dtype=gt.dtype)
-        _kernel(self.k, "sddmm", p.nnz * gt.shape[1])(p.crow.numpy(), p.col.numpy(), gt.numpy(), xt.numpy(), out.numpy(), gt.new_zeros(()).numpy()[()])
+        _kernel(self.k, "sddmm", p.nnz * gt.shape[1])(
+            p.crow.numpy(), p.col.numpy(), gt.numpy(), xt.numpy(), out.numpy(), gt.numpy().dtype.type(0))
         return out
 
 
@@ -106,8 +106,7 @@ class TorchSparseBackend(Backend):
 
     def _w(self, p, values):
         col = p.cached("col64", lambda: p.col.long())
-        return self._csr(p.crow, col, values.detach(), (p.out_features, p.in_features),
-                                       check_invariants=False)
+        return self._csr(p.crow, col, values.detach(), (p.out_features, p.in_features), check_invariants=False)
 
     def spmm(self, p, values, xt, bias):
         y = torch.sparse.mm(self._w(p, values), xt)
@@ -116,8 +115,7 @@ class TorchSparseBackend(Backend):
     def spmm_t(self, p, values, gt):
         trow = p.cached("trow64", lambda: p.trow.long())
         tperm = p.cached("tperm64", lambda: p.tperm.long())
-        wt = self._csr(p.tcrow, trow, values.detach()[tperm], (p.in_features, p.out_features),
-                                     check_invariants=False)
+        wt = self._csr(p.tcrow, trow, values.detach()[tperm], (p.in_features, p.out_features), check_invariants=False)
         return torch.sparse.mm(wt, gt)
 
     def sddmm(self, p, gt, xt):

@@ -16,24 +16,11 @@ import torch
 from torch import nn
 
 from ..masks import apply_masks
-from ..train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, train_phase
+from ..train import (LoopSettings, MaskHook, PhaseState, RunContext, SampleStream, TorchEngine, evaluate,
+                     train_phase)
 
 
-class KeepMasked:
-    """Engine hook: pruned weights get no gradient and stay exactly zero."""
-
-    def __init__(self, masks: Mapping[str, torch.Tensor]):
-        self.masks = dict(masks)
-
-    @torch.no_grad()
-    def after_backward(self, model: nn.Module) -> None:
-        params = dict(model.named_parameters())
-        for n, m in self.masks.items():
-            if params[n].grad is not None:
-                params[n].grad.masked_fill_(~m, 0)
-
-    def after_step(self, model: nn.Module) -> None:
-        apply_masks(model, self.masks)
+KeepMasked = MaskHook  # the project's mask-keeping engine hook, under the name lottery code uses
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,8 @@ class SparseLinear(nn.Module):
             raise SparsenetError(f"values has {values.numel()} entries but col has {col.numel()}")
         if col.numel() and (int(col.min()) < 0 or int(col.max()) >= in_features):
             raise SparsenetError(f"column index out of range [0, {in_features}) in SparseLinear")
-        BACKENDS.get(kernel) if kernel != "auto" else None
+        if kernel != "auto":
+            BACKENDS.get(kernel)  # an unknown name fails here, listing the valid ones
         self.in_features = in_features
         self.out_features = out_features
         self.kernel = kernel

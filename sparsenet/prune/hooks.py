@@ -1,9 +1,7 @@
-"""Training-loop hooks: keep masked weights at zero; prune on a schedule during training.
+"""Training-loop hooks: keep masked weights at zero (`MaskHook`, defined once in
+`sparsenet.train.hooks` and re-exported here); prune on a schedule during training.
 
-`MaskHook` zeroes the gradients of pruned weights after backward (so momentum / Adam moments do
-not build up there) and re-zeroes the weights after every optimizer step (weight decay and Adam
-could otherwise move them). `ScheduledPruning` composes criterion + allocation + schedule: at each
-of the schedule's steps it calls `sparsenet.prune.prune` with the schedule's sparsity, among the
+`ScheduledPruning` composes criterion + allocation + schedule: at each of the schedule's steps it calls `sparsenet.prune.prune` with the schedule's sparsity, among the
 survivors, and holds the masks in between — the "training-loop method" form of the API.
 """
 from __future__ import annotations
@@ -15,22 +13,7 @@ from torch import nn
 
 from ..masks import apply_masks
 from ..schedules import Schedule
-
-
-class MaskHook:
-    def __init__(self, masks: Mapping[str, torch.Tensor]):
-        self.masks = dict(masks)
-
-    @torch.no_grad()
-    def after_backward(self, model: nn.Module) -> None:
-        params = dict(model.named_parameters())
-        for n, m in self.masks.items():
-            g = params[n].grad
-            if g is not None:
-                g.masked_fill_(~m, 0)
-
-    def after_step(self, model: nn.Module) -> None:
-        apply_masks(model, self.masks)
+from ..train.hooks import MaskHook
 
 
 class ScheduledPruning(MaskHook):

@@ -8,6 +8,7 @@ by the CLI) stays cheap.
 """
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,54 +19,28 @@ ReportWriter = Callable[[Path, dict[str, Any]], list[Path]]
 REPORTS: Registry[ReportWriter] = Registry("report kind")
 
 
-@REPORTS.register("train")
-def _train(run_dir: Path, results: dict[str, Any]) -> list[Path]:
-    from .train_report import write_train_report
-
-    return write_train_report(run_dir, results)
-
-
-@REPORTS.register("seed-figure")
-def _seed_figure(run_dir: Path, results: dict[str, Any]) -> list[Path]:
-    from .seed_report import write_seed_report
-
-    return write_seed_report(run_dir, results)
+# experiment -> "module:function" of its writer, imported only when a report is written
+_WRITERS = {
+    "train": "train_report:write_train_report",
+    "seed-figure": "seed_report:write_seed_report",
+    "second-order": "second_order_report:write_second_order_report",
+    "prune": "prune_report:write_prune_report",
+    "prune-compare": "prune_report:write_prune_report",
+    "lottery": "lottery_report:write_lottery_report",
+    "bench": "bench_report:write_bench_report",
+}
 
 
-@REPORTS.register("second-order")
-def _second_order(run_dir: Path, results: dict[str, Any]) -> list[Path]:
-    from .second_order_report import write_second_order_report
+def _lazy(target: str) -> ReportWriter:
+    module, function = target.split(":")
 
-    return write_second_order_report(run_dir, results)
-
-
-@REPORTS.register("prune")
-def _prune(run_dir: Path, results: dict[str, Any]) -> list[Path]:
-    from .prune_report import write_prune_report
-
-    return write_prune_report(run_dir, results)
+    def write(run_dir: Path, results: dict[str, Any]) -> list[Path]:
+        return getattr(importlib.import_module(f"{__name__}.{module}"), function)(run_dir, results)
+    return write
 
 
-@REPORTS.register("prune-compare")
-def _prune_compare(run_dir: Path, results: dict[str, Any]) -> list[Path]:
-    from .prune_report import write_prune_report
-
-    return write_prune_report(run_dir, results)
-
-
-@REPORTS.register("lottery")
-def _lottery(run_dir: Path, results: dict[str, Any]) -> list[Path]:
-    from .lottery_report import write_lottery_report
-
-    return write_lottery_report(run_dir, results)
-
-
-@REPORTS.register("bench")
-def _bench(run_dir: Path, results: dict[str, Any]) -> list[Path]:
-    from .. import io
-    from ..experiments.bench import format_tables
-
-    return [io.write_text(run_dir / "report.md", format_tables(results))]
+for _kind, _target in _WRITERS.items():
+    REPORTS.register(_kind, _lazy(_target))
 
 
 def write_report(run_dir: str | Path) -> list[Path]:
