@@ -35,6 +35,7 @@ for _name in ("uniform", "global", "erk", "er", "budgets"):
 
 
 def check_allocation(name: str) -> str:
+    """`name` if it is a registered allocation, else a ConfigError listing the valid ones."""
     if not isinstance(name, str) or name not in ALLOCATIONS:
         raise ConfigError(f"unknown allocation {name!r}; valid allocations: {', '.join(ALLOCATIONS.names())}")
     return name

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from ..config import all_positive, in_unit_interval_open_right, non_negative, option, positive
 from ..errors import ConfigError
+from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads
 
 
 def _datasets():
@@ -29,7 +30,7 @@ class TrainConfig:
     data_dir: str | None = option(None, help="directory holding the dataset files (else env var, then the standard location)")
     model: str = option("mlp", help="model name", choices=_models)
     spec: str = option("784-300-100-10", help="layer sizes for --model mlp, e.g. 784-300-100-10")
-    activation: str = option("tanh", help="hidden activation", choices=("tanh", "relu", "leaky_relu"))
+    activation: str | None = option(None, help="hidden activation (default: the model's own: tanh for mlp, as in the seed; relu for lenet300100 and convnet)", choices=("tanh", "relu", "leaky_relu"))
     leaky_slope: float = option(0.01, help="negative slope of leaky_relu", check=non_negative)
     optimizer: str = option("sgd", help="optimizer", choices=("sgd", "adam"))
     lr: float = option(0.01, help="learning rate", check=positive)
@@ -45,6 +46,7 @@ class TrainConfig:
     sparsity: float | None = option(None, help="fraction of weights removed, for --rule sparsity", check=lambda v: None if v is None else in_unit_interval_open_right(v))
     scope: str = option("layerwise", help="selection per layer or one global ranking", choices=("layerwise", "global"))
     skip: tuple[str, ...] = option(("last",), help="layers never pruned: parameter names, globs, 'first' or 'last' (the seed keeps the output layer dense)")
+    output_budget: int | None = option(None, help="prune the output layer too, first, to this many live weights (even when --skip names it); the other pruned layers then keep their --budget only on units that still have an output, so the total live weights are fixed (MLP, --rule budget or halving, --scope layerwise)", check=_positive_or_none)
     remove_unconnected: bool = option(True, help="after pruning, remove hidden units with no inputs or no outputs (folding constants into the next bias)")
     engine: str = option("auto", help="auto: the fused batch-1 kernel when it applies (MLP, SGD, batch 1), else torch autograd", choices=("auto", "torch", "fused"))
     n_train: int | None = option(None, help="use only the first N training examples", check=_positive_or_none)
@@ -53,7 +55,9 @@ class TrainConfig:
     eval_every: int = option(0, help="steps between test evaluations (0 = at the end of each phase only)", check=non_negative)
     checkpoint_every: int = option(5000, help="steps between checkpoints (at most this much work is lost when killed)", check=positive)
     grad_samples: int = option(256, help="training examples averaged for the gradient-magnitude histograms", check=positive)
-    seed: int = option(0, help="random seed (same seed -> bit-identical results on CPU)")
+    seed: int = option(0, help=SEED_HELP)
+    threads: int = option(0, help=THREADS_HELP, check=check_threads)
+    device: str = option("cpu", help=DEVICE_HELP + "; on CUDA --engine auto trains with torch autograd", check=check_device_text)
     out: str = option("runs", help="parent directory of run directories (the run dir is named from the config)")
     run_dir: str | None = option(None, help="explicit run directory (overrides --out naming)")
     resume: bool = option(False, help="continue the run in its directory from its last checkpoint")
@@ -68,6 +72,10 @@ class TrainConfig:
             raise ConfigError("--rule halving needs --budget N or --halvings K")
         if self.rule == "sparsity" and self.sparsity is None:
             raise ConfigError("--rule sparsity needs --sparsity S (fraction removed, in [0, 1))")
+        if self.output_budget is not None and (self.rule == "sparsity" or self.scope != "layerwise"
+                                               or self.budget is None):
+            raise ConfigError(f"--output-budget {self.output_budget} needs --rule budget or halving "
+                              "with --budget N and --scope layerwise; drop --output-budget or change those")
 
 
 __all__ = ["TrainConfig", "all_positive"]

@@ -34,6 +34,7 @@ MASK_CRITERIA.register("random", lambda wi, wf, g: torch.rand(wf.shape, generato
 
 
 def criterion_names() -> list[str]:
+    """Names of the registered lottery mask criteria (Zhou et al. 2019), sorted."""
     return MASK_CRITERIA.names()
 
 

@@ -26,6 +26,7 @@ ACTIVATIONS.register(
 
 
 def activation_names() -> list[str]:
+    """Names of the registered activations, sorted."""
     return ACTIVATIONS.names()
 
 

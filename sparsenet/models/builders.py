@@ -84,6 +84,7 @@ MODELS.register("convnet", build_convnet)  # small conv-pool-fc net (models/conv
 
 
 def model_names() -> list[str]:
+    """Names of the registered model builders, sorted."""
     return MODELS.names()
 
 

@@ -17,7 +17,8 @@ from ..train.hooks import MaskHook
 
 
 class ScheduledPruning(MaskHook):
-    """Prune at the schedule's steps (counted in optimizer steps from 0) with `prune_kwargs`.
+    """Prune at every one of the schedule's steps (optimizer steps counted from 0, step 0 included) with
+    `prune_kwargs`: a level at step s fires before the (s+1)-th optimizer update.
 
     `batch_fn()` returns the batch for data-dependent criteria (called only when pruning).
     """
@@ -41,8 +42,16 @@ class ScheduledPruning(MaskHook):
         self.history.append({"step": self.step, "sparsity": s, "live": live})
 
     def on_start(self, model: nn.Module) -> None:
+        """Optional: prune a step-0 level before the first forward pass (else it fires at the first backward)."""
         if self.step in self.pending:
             self.prune_now(model)
+
+    def after_backward(self, model: nn.Module) -> None:
+        # A level at step 0 fires here when nobody called on_start: before the first update, so that
+        # update (and every later one) already runs on the pruned network. Later levels fire in after_step.
+        if self.step in self.pending:
+            self.prune_now(model)
+        super().after_backward(model)
 
     def after_step(self, model: nn.Module) -> None:
         self.step += 1

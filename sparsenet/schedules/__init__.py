@@ -99,6 +99,7 @@ class Gradual(Schedule):
 
 
 def one_shot(target: float, *, at: int = 0) -> OneShot:
+    """Prune to sparsity `target` once, at step `at` (default: before training)."""
     return OneShot(check_sparsity(target), _int(at, "at", 0))
 
 

@@ -21,7 +21,9 @@ import torch
 from .. import io
 
 
-def machine_info() -> dict:
+def machine_info(device: str | torch.device | None = None) -> dict:
+    """CPU model, torch threads, torch and Python versions and the date: recorded with every number.
+    With `device`: also the numba threads and the device (and GPU name) of the run."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -31,8 +33,13 @@ def machine_info() -> dict:
                     break
     except OSError:
         pass
-    return {"cpu": cpu, "threads": torch.get_num_threads(), "torch": torch.__version__,
+    info = {"cpu": cpu, "threads": torch.get_num_threads(), "torch": torch.__version__,
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d")}
+    if device is not None:
+        from .runtime import runtime_info
+
+        info.update(runtime_info(device))
+    return info
 
 
 @dataclass

@@ -19,6 +19,8 @@ from ..nn import SparseLinear
 
 
 class TorchEngine:
+    """Trains any model with torch autograd and a `torch.optim` optimizer (calls the hooks per step)."""
+
     name = "torch"
 
     def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, hooks: Sequence = ()):
@@ -31,6 +33,7 @@ class TorchEngine:
         self.model.train()
         loss_sum = 0.0
         steps = order.numel() // batch_size
+        order = order.to(X.device)  # index on the data's device (no host round trip per batch)
         for s in range(steps):
             idx = order[s * batch_size:(s + 1) * batch_size]
             self.optimizer.zero_grad(set_to_none=True)
@@ -57,6 +60,9 @@ class TorchEngine:
 def fused_unsupported_reason(model: nn.Module, optimizer: str, momentum: float, weight_decay: float,
                              batch_size: int) -> str | None:
     """Why the fused engine cannot run this setup, or None when it can."""
+    device = next((p.device for p in model.parameters() if p.device.type != "cpu"), None)
+    if device is not None:
+        return f"the model is on {device} (the fused engine is a CPU kernel)"
     if batch_size != 1:
         return f"batch size {batch_size} (fused engine is online, batch 1)"
     if optimizer != "sgd" or momentum != 0 or weight_decay != 0:
@@ -71,6 +77,8 @@ def fused_unsupported_reason(model: nn.Module, optimizer: str, momentum: float, 
 
 
 class FusedEngine:
+    """Online SGD (batch 1) of an MLP through the fused numba kernel: forward, backward and update in one call."""
+
     name = "fused"
 
     def __init__(self, model: nn.Module, lr: float):

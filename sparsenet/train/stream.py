@@ -10,6 +10,9 @@ import torch
 
 
 class SampleStream:
+    """The order in which training examples are drawn: seeded epochs of permutations, addressable by position
+    (so a resumed run draws exactly the examples an uninterrupted one would)."""
+
     def __init__(self, n: int, seed: int):
         if n <= 0:
             raise ValueError("empty training set")

@@ -1,4 +1,5 @@
 """SparseLinear built directly sparse (Erdős–Rényi), its memory report, and input checks."""
+import math
 import subprocess
 import sys
 import textwrap
@@ -84,14 +85,15 @@ def test_float64_layer_trains_through_numba():
 
 
 def test_huge_layer_trains_in_little_memory():
-    # 65536 x 65536 at density 0.001: the dense weight alone would be 16 GiB.
+    # 65536 x 65536 at density 0.001, batch 128: the dense weight alone would be 16 GiB (measured peak
+    # RSS 803 MiB on 2026-12-01, Intel Xeon, 2 threads; docs/kernels.md, docs/benchmarks.md).
     code = textwrap.dedent("""
         import resource, torch
         from sparsenet.nn import SparseLinear
         torch.manual_seed(0)
         layer = SparseLinear.random(65536, 65536, 0.001, generator=torch.Generator().manual_seed(0))
         opt = torch.optim.SGD(layer.parameters(), lr=0.01, momentum=0.9)
-        x, t = torch.randn(16, 65536), torch.randn(16, 65536)
+        x, t = torch.randn(128, 65536), torch.randn(128, 65536)  # batch 128, as docs/kernels.md says
         for _ in range(3):
             opt.zero_grad()
             loss = (layer(x) - t).pow(2).mean()
@@ -103,7 +105,7 @@ def test_huge_layer_trains_in_little_memory():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
     nnz, loss, rss_kib, per_weight = out.stdout.split()
     assert abs(int(nnz) - 65536 * 65536 * 0.001) < 20000
-    assert float(loss) == float(loss)  # finite, not NaN
+    assert math.isfinite(float(loss)) and float(loss) > 0  # finite (neither NaN nor inf)
     assert int(rss_kib) < 2 * 1024 * 1024, f"peak RSS {int(rss_kib) / 1024:.0f} MiB"
     assert float(per_weight) == 24
 

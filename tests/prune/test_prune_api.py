@@ -123,6 +123,26 @@ def test_scheduled_gradual_pruning_in_the_training_loop_reaches_the_target_exact
     assert sum(int((params[k] != 0).sum()) for k in hook.masks) <= round(0.1 * 146)
 
 
+def test_scheduled_pruning_fires_its_step_0_level_as_a_plain_engine_hook():
+    from sparsenet.schedules import one_shot
+
+    m = net()
+    x, y = batch(16)
+    hook = ScheduledPruning(one_shot(0.5), criterion="magnitude", scope="global")  # no on_start call
+    before = {k: v.detach().clone() for k, v in m.named_parameters()}
+    engine = TorchEngine(m, torch.optim.SGD(m.parameters(), lr=0.05), hooks=[hook])
+    engine.train(x, y, torch.arange(16), 8)  # 2 steps
+    assert [h["step"] for h in hook.history] == [0]
+    assert hook.history[0]["live"] == 146 - round(0.5 * 146)
+    params = dict(m.named_parameters())
+    for k, mask in hook.masks.items():
+        assert torch.equal(params[k][~mask], torch.zeros(int((~mask).sum())))  # pruned: exactly zero
+    # one global ranking of the initial |w| (pruned before any update): every kept weight beats every pruned one
+    kept = torch.cat([before[k].abs()[m_] for k, m_ in hook.masks.items()])
+    dropped = torch.cat([before[k].abs()[~m_] for k, m_ in hook.masks.items()])
+    assert kept.min() >= dropped.max()
+
+
 def test_variance_folding_changes_outputs_less_than_plain_pruning():
     x, y = batch(256)
     x = x + torch.linspace(-2, 2, 10)  # inputs with nonzero means: folding has something to fold
