@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,7 +21,7 @@ class Command:
 
 
 COMMANDS: Registry[Command] = Registry("command")
-REPRODUCTIONS: Registry[tuple] = Registry("reproduction")  # name -> (config class, run function, help)
+REPRODUCTIONS: Registry[tuple] = Registry("reproduction")  # name -> (factory, help); factory() -> (config class, run, run dir of a config)
 
 
 # ---- train ---------------------------------------------------------------------------------
@@ -33,10 +35,18 @@ def _train_run(args):
     from .experiments.train import resolve_run_dir, run_train
     from .experiments.train_config import TrainConfig
 
+    from .report import write_report
+    from .train.health import print_warnings
+
     cfg = build_config(TrainConfig, args)
     r = run_train(cfg)
+    run_dir = resolve_run_dir(cfg)
+    files = write_report(run_dir)
+    segments = r.get("segments", [])
+    resumed = f" in {len(segments)} segments" if len(segments) > 1 else ""
     print(f"test accuracy {r['test_accuracy']:.4f}  live weights {r['live_weights']}/{r['total_weights']}  "
-          f"train {r['train_seconds']:.2f}s  -> {resolve_run_dir(cfg)}")
+          f"train {r['train_seconds']:.2f}s{resumed}  -> {run_dir} ({len(files)} report files)")
+    print_warnings(r)
 
 
 COMMANDS.register("train", Command("train a model: optional dense burn-in, pruning, then sparse training",
@@ -45,18 +55,18 @@ COMMANDS.register("train", Command("train a model: optional dense burn-in, pruni
 
 # ---- reproduce -----------------------------------------------------------------------------
 def _seed_figure():
-    from .experiments.seed_figure import SeedFigureConfig, run_seed_figure
+    from .experiments.seed_figure import SeedFigureConfig, resolve_run_dir, run_seed_figure
 
-    return SeedFigureConfig, run_seed_figure
+    return SeedFigureConfig, run_seed_figure, resolve_run_dir
 
 
 REPRODUCTIONS.register("seed-figure", (_seed_figure, "the seed's accuracy and speed vs hidden width figures"))
 
 
 def _second_order():
-    from .experiments.second_order import SecondOrderConfig, run_second_order
+    from .experiments.second_order import SecondOrderConfig, resolve_run_dir, run_second_order
 
-    return SecondOrderConfig, run_second_order
+    return SecondOrderConfig, run_second_order, resolve_run_dir
 
 
 REPRODUCTIONS.register("second-order", (_second_order, "saddle-free Newton (exact and Krylov) and Hessian-free vs "
@@ -67,16 +77,16 @@ def _reproduce_setup(p):
     sub = p.add_subparsers(dest="name", metavar="NAME", required=True)
     for name in REPRODUCTIONS.names():
         factory, help_text = REPRODUCTIONS.get(name)
-        cls, _ = factory()
+        cls = factory()[0]
         add_arguments(sub.add_parser(name, help=help_text, description=help_text), cls)
 
 
 def _reproduce_run(args):
     factory, _ = REPRODUCTIONS.get(args.name)
-    cls, run = factory()
+    cls, run, run_dir = factory()
     cfg = build_config(cls, args)
     run(cfg)
-    print(f"wrote {cfg.out}/results.json, report.md and figures")
+    print(f"wrote {run_dir(cfg)}/results.json, report.md and figures")
 
 
 COMMANDS.register("reproduce", Command("run a named reproduction (" + ", ".join(REPRODUCTIONS.names()) + ")",
@@ -144,6 +154,7 @@ def _prune_run(args):
     from .experiments.prune import resolve_run_dir, run_prune
     from .experiments.prune_config import PruneConfig
     from .report import write_report
+    from .train.health import print_warnings
 
     cfg = build_config(PruneConfig, args)
     r = run_prune(cfg)
@@ -160,6 +171,7 @@ def _prune_run(args):
         warn = "  COLLAPSE: " + "; ".join(p["collapse"]) if p["collapse"] else ""
         print(f"{p['criterion']:>16}  sparsity {p['sparsity']:.4f}  accuracy {p['accuracy']:.4f}{warn}")
     print(f"-> {run_dir} ({len(figures)} report files)")
+    print_warnings(r)
 
 
 COMMANDS.register("prune", Command("prune a trained (or initial) model: criteria x sparsities x allocation x "
@@ -185,8 +197,16 @@ COMMANDS.register("lottery", Command("lottery tickets: IMP with rewinding (resum
                                      _lottery_setup, _lottery_run))
 
 
+class _Parser(argparse.ArgumentParser):
+    """A bad flag ends in one line like every other user error (argparse prints the usage first);
+    subcommand parsers are of this class too (`add_subparsers` uses the parent's class)."""
+
+    def error(self, message: str):
+        self.exit(2, f"sparsenet: error: {_one_line(message)} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sparsenet", description="Sparse and compressed neural networks on PyTorch.")
+    parser = _Parser(prog="sparsenet", description="Sparse and compressed neural networks on PyTorch.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS.names():
         cmd = COMMANDS.get(name)
@@ -194,17 +214,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. User errors, filesystem errors (read-only directory, a file where a
+    directory should be, disk full, file-size limit) and Ctrl-C end in one line on stderr."""
+    from .rundir import Interrupted, describe_os_error
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    if hasattr(signal, "SIGXFSZ") and threading.current_thread() is threading.main_thread():
+        # over `ulimit -f` a write then fails with EFBIG (reported below) instead of killing us
+        previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    else:
+        previous = None
     try:
         rc = COMMANDS.get(args.command).run(args)
     except SparsenetError as e:
-        print(f"sparsenet: error: {e}", file=sys.stderr)
+        print(f"sparsenet: error: {_one_line(e)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("sparsenet: interrupted; rerun with --resume to continue", file=sys.stderr)
+    except OSError as e:
+        print(f"sparsenet: error: {_one_line(describe_os_error(e))}", file=sys.stderr)
+        return 2
+    except Interrupted as e:
+        print(f"sparsenet: interrupted; rerun the same command with --resume to continue {e.run_dir}",
+              file=sys.stderr)
         return 130
+    except KeyboardInterrupt:
+        print("sparsenet: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGXFSZ, previous)
     return int(rc or 0)
 
 

@@ -29,11 +29,15 @@ on the command line < ``overrides=``.
 TOML layout: the keys sit at top level, or under a table named like the command (``[train]`` for
 ``TrainConfig``; ``section=`` picks another). When the file has that table, its keys win over the
 top-level ones and every other table is ignored (it belongs to another command), so one recipe can
-hold ``[train]`` and ``[prune]``. TOML has no null: write ``"none"`` for None (as on the CLI).
+hold ``[train]`` and ``[prune]``. A file with tables but none for this command is refused in one
+line that names the command each table belongs to (``recipes/x.toml has a [prune] table but no
+[train] table: run `sparsenet prune --config recipes/x.toml` ...``); a table of no command is a
+typo, matched against the table names. TOML has no null: write ``"none"`` for None (as on the CLI).
 
 Run names: ``run_name("train", cfg)`` is ``train-`` + `config_hash` (8 hex digits of the sorted JSON
-of the non-default values, leaving out keys such as ``resume`` and ``out`` that do not change what is
-computed), or ``train-default`` when every hashed value is the default.
+of the non-default values, leaving out the `HASH_EXCLUDE` keys such as ``resume``, ``out`` and
+``progress`` that do not change what is computed), or ``train-default`` when every hashed value is
+the default.
 
 Values are validated by `build_config` and `config_from_dict`; constructing the dataclass directly
 checks nothing (``config_from_dict(cls, config_to_dict(cfg))`` validates an instance).
@@ -62,10 +66,15 @@ except ModuleNotFoundError:  # Python 3.10: the same parser is on PyPI as `tomli
         tomllib = None
 
 MISSING = dataclasses.MISSING
-# Keys that say where or how a run happens, not what it computes: left out of `config_hash`.
-HASH_EXCLUDE = ("resume", "out", "out_dir", "runs_dir", "data_dir", "device", "num_workers",
-                "overwrite", "quiet", "verbose")
+# Keys that say where a run's files go or what it shows, never what it computes: left out of
+# `config_hash`. Each exists in at least one command's config (a test checks it). `threads` is
+# not here: torch's CPU kernels are not bit-identical across thread counts (30 Adam steps of
+# LeNet-300-100 at batch 60 differ by 2e-5 between 1 and 2 threads), so it changes results.
+HASH_EXCLUDE = ("resume", "out", "run_dir", "data_dir", "progress", "report", "figure")
 _META = "sparsenet.option"
+# TOML table name -> the command that reads it ("prune" -> "sparsenet prune"), recorded by
+# `add_arguments` so that a recipe meant for another command is named with its command.
+_TABLES: dict[str, str] = {}
 
 
 # ---------------------------------------------------------------------------------- declaring
@@ -164,6 +173,7 @@ class _Help(str):
 
 def add_arguments(parser: argparse.ArgumentParser, cls) -> None:
     """Add `--config FILE.toml` and one flag per field of `cls` (see the module docstring)."""
+    _TABLES[section_name(cls)] = parser.prog
     parser.add_argument("--config", metavar="FILE.toml", default=None,
                         help="read options from a TOML file; flags given here override it")
     for o in _options(cls):
@@ -352,13 +362,38 @@ def load_toml(path) -> dict:
         raise ConfigError(f"malformed TOML in config file {path}: {msg}") from None
 
 
-def _select(data: dict, section: str) -> dict:
-    table = data.get(section)
-    if not isinstance(table, dict):
-        return data
-    merged = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    merged.update(table)
-    return merged
+def _for(table: str) -> str:
+    """`[prune] (sparsenet prune)`, or `[prune]` when no parser for it was built."""
+    return f"[{table}] ({_TABLES[table]})" if table in _TABLES else f"[{table}]"
+
+
+def _select(data: dict, section: str, source: str) -> dict:
+    """The keys for the command of `section`: top-level keys, overridden by its table's.
+
+    Every table (a dict value) names a command. Without the command's own table, a table of
+    another command means the file is for that command, and an unknown table name is a typo:
+    both are one-line errors, the latter matched against the known table names.
+    """
+    top = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    tables = [k for k, v in data.items() if isinstance(v, dict)]
+    known = sorted(set(_TABLES) | {section})
+    close = {t: difflib.get_close_matches(t, known, n=1, cutoff=0.6) for t in tables if t not in known}
+    # Beside the command's own table, other tables are ignored, unless one looks like a typo.
+    unknown = [t for t in close if section not in tables or close[t]]
+    if unknown:
+        hint = f" (did you mean [{close[unknown[0]][0]}]?)" if close[unknown[0]] else ""
+        raise ConfigError(f"unknown table [{unknown[0]}] in {source}{hint}; a table is named for the "
+                          f"command it configures: {', '.join(_for(t) for t in known)}")
+    if section in tables:
+        return {**top, **data[section]}
+    if tables:
+        which = " and ".join(f"[{t}]" for t in tables)
+        noun = "table" if len(tables) == 1 else "tables"
+        runs = [f"`{_TABLES[t]} --config {source}`" for t in tables if t in _TABLES]
+        run = f"run {' or '.join(runs)}, or " if runs else ""
+        raise ConfigError(f"{source} has a {which} {noun} but no [{section}] table: {run}put the keys "
+                          f"for this command under [{section}]")
+    return top
 
 
 def build_config(cls, args: argparse.Namespace | None = None, *, toml_path=None,
@@ -372,7 +407,7 @@ def build_config(cls, args: argparse.Namespace | None = None, *, toml_path=None,
     values: dict[str, Any] = {}
     for path in (toml_path, getattr(args, "config", None)):
         if path is not None:
-            _apply(cls, _select(load_toml(path), section), str(path), values, section)
+            _apply(cls, _select(load_toml(path), section, str(path)), str(path), values, section)
     if args is not None:
         given = vars(args)
         for o in _options(cls):

@@ -40,10 +40,11 @@ def _link(prev_out: int, conn: torch.Tensor) -> torch.Tensor | None:
 
 def collapse_problems(masks: Mapping[str, torch.Tensor]) -> list[str]:
     """One line per problem: emptied layers, then "no path" if the chain is cut."""
+    masks = {n: m for n, m in masks.items() if not n.endswith("bias")}  # biases carry no connections
     problems = [f"layer {n} is emptied (0 of {m.numel()} weights left)"
                 for n, m in masks.items() if m.numel() and not bool(m.any())]
     names = list(masks)
-    if not names:
+    if not names or any(m.dim() < 2 for m in masks.values()):  # 1-D (SparseLinear values): no chain
         return problems
     reach = torch.ones(masks[names[0]].shape[1], dtype=torch.bool)
     for n in names:

@@ -35,7 +35,7 @@ def layer_hessian(inputs: torch.Tensor, damp: float) -> torch.Tensor:
     lam = damp * float(H.diagonal().mean()) if H.numel() else 0.0
     if lam <= 0:
         lam = damp if damp > 0 else 1e-8
-    return H + lam * torch.eye(H.shape[0], dtype=H.dtype)
+    return H + lam * torch.eye(H.shape[0], dtype=H.dtype, device=H.device)
 
 
 @register("obs", needs=_NEEDS, paper="Hassibi & Stork 1993; OBC arXiv:2208.11580: w^2 / (2 [H^-1]_qq)")

@@ -48,15 +48,23 @@ raise a one-line `DataError` naming the file and the defect. For IDX, raw files 
 ``.gz`` when both are present.
 
 Generated datasets (``mnist1d``, ``synthetic``) ignore ``data_dir``; they are deterministic in
-``seed``, need no network and cache nothing. File datasets ignore ``seed``.
+``seed``, need no network and cache nothing. File datasets ignore ``seed``. ``seed=None`` (the
+default, and the commands' ``--data-seed none``) is the generator's own default: **42 for
+mnist1d**, the ``mnist1d`` package's default and the seed of its published results, and 0 for
+synthetic; ``data_seed(name, seed)`` resolves it (None for a file dataset):
+
+>>> from sparsenet.data import data_seed
+>>> data_seed("mnist1d"), data_seed("mnist1d", 7), data_seed("synthetic"), data_seed("fashion-mnist")
+(42, 7, 0, None)
 """
 from ..errors import DataError
 from .dataset import Dataset
-from .sources import dataset_names, describe_datasets, format_dataset_table, load_dataset
+from .sources import data_seed, dataset_names, describe_datasets, format_dataset_table, load_dataset
 
 __all__ = [
     "DataError",
     "Dataset",
+    "data_seed",
     "dataset_names",
     "describe_datasets",
     "format_dataset_table",

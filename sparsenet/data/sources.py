@@ -303,7 +303,7 @@ class GeneratedSpec:
         return dict(
             name=self.name, kind=self.kind, found=where is not None,
             status="generated" if where is not None else "missing",
-            location=where, looked=[], how_to_get=self.how_to_get,
+            location=where, looked=[], how_to_get=self.how_to_get, default_seed=self.default_seed,
             detail=self.shape_detail if where is not None else f"cannot generate: {self.how_to_get}",
         )
 
@@ -412,7 +412,8 @@ def describe_datasets(data_dir: str | os.PathLike | None = None) -> list[dict]:
 
     Keys: name, kind ("file"/"generated"), found (usable as far as the cheap checks tell),
     status ("found", "generated", "missing", "corrupt"), location (directory, generator, or None),
-    looked (directories tried, in order), how_to_get, detail.
+    looked (directories tried, in order), how_to_get, detail; generated datasets also have
+    default_seed (the seed used when none is given).
     """
     return [DATASETS.get(n).describe(data_dir) for n in DATASETS.names()]
 

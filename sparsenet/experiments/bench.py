@@ -19,6 +19,7 @@ import torch
 from .. import io
 from ..config import all_positive, config_to_dict, non_negative, option, positive
 from ..errors import ConfigError
+from ..train.runtime import SEED_HELP, THREADS_HELP, check_threads, runtime
 
 FULL_SHAPES = ("4096x4096x128", "4096x4096x32", "1024x1024x128", "4096x4096x1")
 QUICK_SHAPES = ("256x256x64", "256x256x1")
@@ -57,7 +58,8 @@ class BenchConfig:
     activation: str = option("relu", help="MLP activation", choices=("relu", "tanh"))
     repeats: int = option(5, help="timed rounds; the minimum is reported", check=positive)
     warmup: int = option(2, help="untimed calls before timing", check=non_negative)
-    threads: int | None = option(None, help="torch/numba threads (default: torch's default)")
+    threads: int = option(0, help=THREADS_HELP + " (the benchmark times CPU kernels: it has no --device)", check=check_threads)
+    seed: int = option(0, help=SEED_HELP + ": random patterns, weights and batches")
     quick: bool = option(False, help=f"tiny shapes ({', '.join(QUICK_SHAPES)}; MLP 64-256-256-10) for a smoke test")
     out: str = option("runs/bench", help="output directory (results.json, table.md)")
     resume: bool = option(True, help="keep cases already in OUT/results.json measured with the same settings")
@@ -85,7 +87,7 @@ def _layer_rows(cfg: BenchConfig, done: dict, save) -> None:
             if key in done:
                 continue
             print(f"[bench] {key} ...", file=sys.stderr, flush=True)
-            problem = make_problem(out_f, in_f, batch, density)
+            problem = make_problem(out_f, in_f, batch, density, seed=cfg.seed)
             cases = {n: LAYER_CONTENDERS.get(n)(problem) for n in names}
             ms = time_interleaved(cases, repeats=cfg.repeats, warmup=cfg.warmup, min_seconds=0.02)
             dense = ms.get("dense", {})
@@ -120,7 +122,7 @@ def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
                 continue
             print(f"[bench] {key} ...", file=sys.stderr, flush=True)
             names = mlp_contenders(batch)
-            cases = {n: {"step": mlp_case(n, sizes, cfg.activation, sparsity, batch)} for n in names}
+            cases = {n: {"step": mlp_case(n, sizes, cfg.activation, sparsity, batch, seed=cfg.seed)} for n in names}
             ms = time_interleaved(cases, repeats=cfg.repeats, warmup=cfg.warmup, min_seconds=0.02)
             dense = ms["dense"]["step"]
             rows = [{"contender": n, "step": round(ms[n]["step"], 4),
@@ -158,17 +160,12 @@ def run_bench(cfg: BenchConfig) -> dict:
     from ..kernels.codegen import warm
     from ..train import machine_info
 
-    old_threads = torch.get_num_threads()
-    if cfg.threads is not None:
-        if cfg.threads < 1:
-            raise ConfigError(f"--threads {cfg.threads} must be >= 1")
-        torch.set_num_threads(cfg.threads)
-    try:
+    with runtime(cfg.threads, "cpu", cfg.seed):
         out = Path(cfg.out)
         settings = {k: v for k, v in config_to_dict(cfg).items() if k not in ("out", "resume")}
         previous = io.read_json(out / "results.json") if (out / "results.json").exists() else None
         done = previous["cases"] if cfg.resume and previous and previous.get("settings") == settings else {}
-        results = {"experiment": "bench", "settings": settings, "machine": machine_info(),
+        results = {"experiment": "bench", "settings": settings, "machine": machine_info("cpu"),
                    "threads": torch.get_num_threads(), "versions": _versions(),
                    "numba_compile_seconds": round(warm(), 3), "cases": done}
 
@@ -182,8 +179,6 @@ def run_bench(cfg: BenchConfig) -> dict:
             _mlp_rows(cfg, done, save)
         io.write_text(out / "table.md", format_tables(results))
         return results
-    finally:
-        torch.set_num_threads(old_threads)
 
 
 def format_tables(results: dict) -> str:

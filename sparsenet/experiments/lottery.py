@@ -19,8 +19,6 @@ generators), so a killed run resumed from its artifacts ends with the same masks
 """
 from __future__ import annotations
 
-import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -28,8 +26,8 @@ from pathlib import Path
 import torch
 
 from .. import io
-from ..config import HASH_EXCLUDE, config_from_dict, config_to_dict, run_name
-from ..data import load_dataset
+from ..config import config_from_dict, config_to_dict
+from ..data import data_seed, load_dataset
 from ..errors import ConfigError, SparsenetError
 from ..lottery.controls import control_start
 from ..lottery.double_descent import noisy_labels
@@ -40,32 +38,75 @@ from ..lottery.training import TrainSpec, train_masked
 from ..masks import full_masks, prunable_names, save_masks
 from ..models import build_model
 from ..train import RunContext, SampleStream, machine_info
+from ..train.progress import line as progress_line
+from ..train.runtime import parse_device, runtime
+from ..train.health import logged_losses, run_warning
+from . import lottery_artifacts
+from ..rundir import open_run, resolve
 from .lottery_config import LotteryConfig
 from .lottery_summary import summarize
 
 VERSION = "0.1.0"
-KILL_ENV = "SPARSENET_LOTTERY_KILL_AFTER_LEVEL"  # fault injection for the resume test
+
+
+# A validation split smaller than this, or than this fraction of the training split, is warned about:
+# at 500 examples the standard error of an accuracy is up to 50/sqrt(500) = 2.2 points, about
+# the size of the differences the early-stopping and learning-speed measures look for.
+MIN_VAL = 500
+MIN_VAL_FRACTION = 0.05
+NO_VAL_NOTE = ("no validation split (--n-val 0): every training example is used, and the validation-based "
+               "measures (early-stopping iteration, its test accuracy, best validation accuracy, learning "
+               "speed) are not measured")
+
+
+def validation_notes(n_val: int, n_train: int) -> list[str]:
+    """Notes on a validation split of `n_val` examples next to `n_train` training ones (empty when
+    it is large enough to mean something)."""
+    if n_val == 0:
+        return [NO_VAL_NOTE]
+    if n_val < MIN_VAL or n_val < MIN_VAL_FRACTION * n_train:
+        return [f"the validation split holds only {n_val} examples ({100 * n_val / (n_val + n_train):.1f}% of "
+                f"the {n_val + n_train} training examples): its accuracy has a standard error of up to "
+                f"{50 / n_val ** 0.5:.1f} points, so the early-stopping and learning-speed measures are "
+                f"noisy; use --n-val >= {max(MIN_VAL, int(MIN_VAL_FRACTION * n_train + 0.999))} "
+                f"(or 0 to train on all)"]
+    return []
 
 
 class LotteryData:
-    """Train / validation / test tensors (flat), with optional label noise on train."""
+    """Train / validation / test tensors (flat), with optional label noise on train.
+
+    The validation split is the last `n_val` training examples (None when ``n_val == 0``).
+    Generated datasets are made with `sparsenet.data.data_seed` of ``cfg.data_seed`` (mnist1d:
+    42, the mnist1d package's default); `info` records it with the split sizes, `notes` says
+    when the validation split is missing or too small to mean much.
+    """
 
     def __init__(self, cfg: LotteryConfig):
-        ds = load_dataset(cfg.dataset, cfg.data_dir, seed=0).flat()
+        seed = data_seed(cfg.dataset, cfg.data_seed)
+        ds = load_dataset(cfg.dataset, cfg.data_dir, seed=seed).flat()
         if cfg.n_train or cfg.n_test:
             ds = ds.subset(cfg.n_train, cfg.n_test)
         n = ds.x_train.shape[0]
         if cfg.n_val >= n:
-            raise ConfigError(f"--n-val {cfg.n_val} leaves no training data ({n} training examples); "
-                              f"use --n-val < {n}")
+            default = LotteryConfig.n_val
+            why = f" (the default {default} is sized for Fashion-MNIST's 60000)" if cfg.n_val == default else ""
+            recipe = ", or --config recipes/lottery-mnist1d.toml" if ds.name == "mnist1d" else ""
+            raise ConfigError(f"--n-val {cfg.n_val}{why} leaves no training data: {ds.name} has {n} training "
+                              f"examples{' after --n-train' if cfg.n_train else ''}; use --n-val < {n} "
+                              f"(e.g. --n-val {max(1, n // 8)}) or --n-val 0 to train on all{recipe}")
         y = ds.y_train
         if cfg.label_noise:
             y = noisy_labels(y, ds.num_classes, cfg.label_noise, seed=0)
         cut = n - cfg.n_val
         self.train = (ds.x_train[:cut], y[:cut])
-        self.val = (ds.x_train[cut:], ds.y_train[cut:])  # clean labels: validation measures the task
+        # clean labels: validation measures the task
+        self.val = (ds.x_train[cut:], ds.y_train[cut:]) if cfg.n_val else None
         self.test = (ds.x_test, ds.y_test)
         self.in_features, self.num_classes = ds.in_features, ds.num_classes
+        self.info = {"dataset": ds.name, "source": ds.source, "data_seed": seed, "n_train": cut,
+                     "n_val": cfg.n_val, "n_test": ds.x_test.shape[0]}
+        self.notes = validation_notes(cfg.n_val, cut)
 
 
 def builder(cfg: LotteryConfig, data: LotteryData):
@@ -89,44 +130,19 @@ def train_spec(cfg: LotteryConfig) -> TrainSpec:
 
 def check_feasible(cfg: LotteryConfig, model) -> list[dict[str, int]]:
     """Per-layer live counts of every level; `LevelError` when a level would empty a layer."""
-    sizes = {n: p.numel() for n, p in model.named_parameters() if n in prunable_names(model)}
+    names = prunable_names(model, include_bias=cfg.include_bias)
+    sizes = {n: p.numel() for n, p in model.named_parameters() if n in names}
     return level_counts(sizes, cfg.levels, cfg.rate, cfg.output_rate)
 
 
-_NOT_COMPARED = ("progress", "out", "run_dir", "data_dir", "threads", "report")
-
-
 def resolve_run_dir(cfg: LotteryConfig) -> Path:
-    if cfg.run_dir:
-        return Path(cfg.run_dir)
-    return Path(cfg.out) / run_name("lottery", cfg, exclude=HASH_EXCLUDE + _NOT_COMPARED)
+    return resolve(cfg, "lottery")
 
 
 def _extra_key(k: str) -> bool:
     """Options of the extras (early-bird, edge-popup, approximation): they never change the IMP
     levels, so a finished run may be continued with other extras."""
     return k.startswith(("eb_", "edge_popup_", "approx_")) or k in ("early_bird", "neuron_vs_weight")
-
-
-def _same(old: dict, mine: dict, extras: bool) -> list[str]:
-    return [k for k in mine if k not in _NOT_COMPARED and (extras or not _extra_key(k)) and old.get(k) != mine[k]]
-
-
-def _prepare_dir(cfg: LotteryConfig, run_dir: Path, command: str) -> bool:
-    """Write config.json, or check it; True when the run directory holds this exact config."""
-    path = run_dir / "config.json"
-    mine = config_to_dict(cfg)
-    record = {"experiment": "lottery", "config": mine, "version": VERSION, "command": command}
-    if path.exists():
-        old = io.read_json(path).get("config", {})
-        diff = _same(old, mine, extras=False)
-        if diff:
-            raise SparsenetError(f"cannot continue {run_dir}: its config differs in {', '.join(diff)}; "
-                                 f"rerun with the same settings or choose a new --run-dir")
-        if not _same(old, mine, extras=True):
-            return True
-    io.write_json(path, record)
-    return False
 
 
 # --------------------------------------------------------------------------------- artifacts
@@ -140,9 +156,20 @@ def write_artifact(d: Path, masks, weights, result: dict) -> None:
     io.write_json(d / "result.json", result)  # last: marks the artifact finished
 
 
-def read_artifact(d: Path):
-    return io.load_tensors(d / "masks.safetensors"), io.load_tensors(d / "weights.safetensors"), \
-        io.read_json(d / "result.json")
+def read_artifact(d: Path, theta0: dict, names: list[str]):
+    """(masks, weights, result) of a finished artifact, each file checked (`lottery_artifacts`)."""
+    return lottery_artifacts.read_artifact(d, theta0, names)
+
+
+def _on_device(device: str, model, data: LotteryData, masks):
+    """The model, the three splits (moved once per run, then reused) and the masks on `device`."""
+    if torch.device(device).type == "cpu":
+        return model, data.train, data.val, data.test, masks
+    cache = data.__dict__.setdefault("_on_device", {})
+    if device not in cache:
+        move = lambda split: None if split is None else tuple(t.to(device) for t in split)  # noqa: E731
+        cache[device] = (move(data.train), move(data.val), move(data.test))
+    return (model.to(device), *cache[device], {n: m.to(device) for n, m in masks.items()})
 
 
 def _train_artifact(cfg, d: Path, build, data: LotteryData, stream, start_state, masks, *, level: int,
@@ -152,11 +179,13 @@ def _train_artifact(cfg, d: Path, build, data: LotteryData, stream, start_state,
     untrained = {w: supermask_accuracy(model, start_state, masks, data.test, w)["accuracy"]
                  for w in ("init", "constant")} if level > 0 else {}
     rewind(model, start_state, masks)
+    # Only the training runs on --device; states and masks stay on CPU (as read back from disk).
+    model, train, val, test, dev_masks = _on_device(cfg.device, model, data, masks)
     ctx = RunContext(d, seed=seed, progress=cfg.progress)
     ctx.truncate_metrics(0)  # an unfinished artifact restarts from its beginning
     t0 = time.perf_counter()
     try:
-        out = train_masked(ctx, model, masks, train_spec(cfg), data.train, data.val, data.test, stream,
+        out = train_masked(ctx, model, dev_masks, train_spec(cfg), train, val, test, stream,
                            start_step=cfg.rewind_step if level > 0 else 0, snapshot_at=snapshot_at,
                            phase=f"level{level}-{kind}")
     finally:
@@ -167,11 +196,12 @@ def _train_artifact(cfg, d: Path, build, data: LotteryData, stream, start_state,
               "total": sum(total.values()), "density": sum(live.values()) / sum(total.values()),
               "layer_density": {n: live[n] / total[n] for n in live},
               "test_accuracy": out["test"]["accuracy"], "test_loss": out["test"]["loss"],
-              "val_accuracy": out["val"]["accuracy"], "early_stop_step": out["early_stop_step"],
+              "val_accuracy": out["val"]["accuracy"] if out["val"] else None,
+              "early_stop_step": out["early_stop_step"],
               "early_stop_test_accuracy": out["early_stop_test_accuracy"],
               "untrained_accuracy": untrained, "curve": out["curve"],
               "train_seconds": round(time.perf_counter() - t0, 3)}
-    weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     if out["snapshot"] is not None:
         io.save_tensors(d.parent.parent / "rewind.safetensors", out["snapshot"])
     write_artifact(d, masks, weights, result)
@@ -188,16 +218,15 @@ def run_seed(cfg: LotteryConfig, sdir: Path, data: LotteryData, build, seed: int
     init_path = sdir / "init.safetensors"
     if not init_path.exists():
         io.save_tensors(init_path, init_state(build, seed))
-    theta0 = io.load_tensors(init_path)
+    with torch.random.fork_rng(devices=[]):  # the shapes to check it against; the global RNG is untouched
+        theta0 = lottery_artifacts.read_init(init_path, build().state_dict())
     stream = SampleStream(data.train[0].shape[0], seed)
     names = list(counts[0])
     rows, prev_masks, prev_weights, rewind_state = [], None, None, None
-    kill_after = os.environ.get(KILL_ENV)
     for level in range(cfg.levels + 1):
         d = sdir / f"level{level:02d}" / "ticket"
         if artifact_done(d):
-            masks, weights, result = read_artifact(d)
-            masks = {n: masks[n] for n in names}
+            masks, weights, result = read_artifact(d, theta0, names)
         else:
             if level == 0:
                 masks, start = full_masks(build(), names), theta0
@@ -209,13 +238,16 @@ def run_seed(cfg: LotteryConfig, sdir: Path, data: LotteryData, build, seed: int
                 cfg, d, build, data, stream, start, masks, level=level, kind="ticket", seed=seed,
                 snapshot_at=cfg.rewind_step if level == 0 and cfg.rewind_step > 0 else None)
         if level == 0:
-            rewind_state = io.load_tensors(sdir / "rewind.safetensors") if cfg.rewind_step > 0 else theta0
+            rewind_state = lottery_artifacts.read_rewind(sdir / "rewind.safetensors", theta0) \
+                if cfg.rewind_step > 0 else theta0
         rows.append(result)
+        progress_line(cfg.progress, f"[lottery] seed {seed} level {level}/{cfg.levels}: {100 * result['density']:.2f}% "
+                                    f"remaining, ticket test accuracy {result['test_accuracy']:.4f}")
         if level >= 1 and level in cfg.eval_levels:
             for kind in cfg.controls:
                 cd = sdir / f"level{level:02d}" / kind
                 if artifact_done(cd):
-                    rows.append(io.read_json(cd / "result.json"))
+                    rows.append(lottery_artifacts.read_result(cd))
                     continue
                 start, cmasks = control_start(kind, rewind_state, masks, seed=_control_seed(seed, level, kind),
                                               build=build)
@@ -224,9 +256,7 @@ def run_seed(cfg: LotteryConfig, sdir: Path, data: LotteryData, build, seed: int
         prev_masks, prev_weights = masks, weights
         if level == 0:
             _supermasks(cfg, sdir, build, data, theta0, weights, counts, seed)
-        if kill_after is not None and int(kill_after) == level:
-            os.kill(os.getpid(), signal.SIGKILL)
-    return {"rows": rows, "supermask": io.read_json(sdir / "supermask.json")}
+    return {"rows": rows, "supermask": lottery_artifacts.read_supermask(sdir / "supermask.json")}
 
 
 def _supermasks(cfg, sdir: Path, build, data, theta0, dense_weights, counts, seed: int) -> None:
@@ -251,22 +281,41 @@ def run_lottery(cfg: LotteryConfig, *, command: str | None = None) -> dict:
     mlp_only = [what for what, on in (("--edge-popup-k", cfg.edge_popup_k), ("--approx-widths", cfg.approx_widths),
                                       ("--eb-structure neuron", cfg.early_bird and "neuron" in cfg.eb_structure))
                 if on]
+    extras = [what for what, on in (("--early-bird", cfg.early_bird), ("--edge-popup-k", cfg.edge_popup_k),
+                                    ("--approx-widths", cfg.approx_widths)) if on]
+    if extras and torch.device(cfg.device).type != "cpu":
+        raise ConfigError(f"{extras[0]} runs on CPU only; drop it or use --device cpu "
+                          f"(IMP tickets, controls and supermasks run on {cfg.device})")
+    parse_device(cfg.device)  # before a run directory exists: CUDA asked for where there is none
     if mlp_only and not hasattr(model, "sizes"):
         raise ConfigError(f"{mlp_only[0]} needs an MLP (models mlp, lenet300100), not --model {cfg.model}; "
                           "drop it or change the model")
     run_dir = resolve_run_dir(cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    same = _prepare_dir(cfg, run_dir, command)  # a differing config is a one-line error
-    if same and (run_dir / "results.json").exists():
-        return io.read_json(run_dir / "results.json")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(cfg.threads)
-    try:
-        results = _run_all(cfg, run_dir, data, build, counts)
-    finally:
-        torch.set_num_threads(threads)
-    io.write_json(run_dir / "results.json", results)
+    # the extras never change the IMP levels: a run may be continued (--resume) with other extras
+    with open_run(run_dir, cfg, "lottery", command=command, may_change=_extra_key) as rd:
+        if rd.finished and rd.same:
+            return lottery_artifacts.read_json_file(
+                run_dir / "results.json", "delete it to rebuild it from the finished artifacts, then rerun the same command")
+        for note in data.notes:  # after every check: a refused run prints its one error line only
+            if note != NO_VAL_NOTE:  # --n-val 0 was asked for: said in the report, not warned about
+                print(f"sparsenet: warning: {note}", file=sys.stderr)
+        with runtime(cfg.threads, cfg.device):
+            results = _run_all(cfg, run_dir, data, build, counts)
+        io.write_json(run_dir / "results.json", results)
     return results
+
+
+def run_warnings(run_dir: Path, rows: list[dict], data: LotteryData) -> list[str]:
+    """`run_warning` of every trained ticket and control (from its result and metrics.jsonl)."""
+    out = []
+    for r in rows:
+        where = f"seed{r['seed']}/level{r['level']:02d}/{r['kind']}"
+        w = run_warning(f"lottery {where} ({100 * r['density']:.2f}% of weights)", accuracy=r["test_accuracy"],
+                        labels=data.test[1], num_classes=data.num_classes,
+                        losses=logged_losses(run_dir / where / "metrics.jsonl"))
+        if w:
+            out.append(w)
+    return out
 
 
 def _run_all(cfg: LotteryConfig, run_dir: Path, data: LotteryData, build, counts) -> dict:
@@ -281,9 +330,10 @@ def _run_all(cfg: LotteryConfig, run_dir: Path, data: LotteryData, build, counts
         extras = run_extras(cfg, run_dir, data, build, counts, per_seed)
     rows = [r for s in per_seed.values() for r in s["rows"]]
     supermask = [dict(r, seed=s) for s, v in per_seed.items() for r in v["supermask"]]
-    return {"experiment": "lottery", "config": config_to_dict(cfg), "rows": rows,
-            "supermask": supermask, **extras, "summary": summarize(rows, supermask, extras),
-            "machine": machine_info(), "wall_seconds": round(time.perf_counter() - t0, 3)}
+    return {"experiment": "lottery", "config": config_to_dict(cfg), "data": data.info, "notes": data.notes,
+            "warnings": run_warnings(run_dir, rows, data),
+            "rows": rows, "supermask": supermask, **extras, "summary": summarize(rows, supermask, extras),
+            "machine": machine_info(cfg.device), "wall_seconds": round(time.perf_counter() - t0, 3)}
 
 
-__all__ = ["KILL_ENV", "LotteryData", "artifact_done", "check_feasible", "resolve_run_dir", "run_lottery"]
+__all__ = ["LotteryData", "artifact_done", "check_feasible", "resolve_run_dir", "run_lottery"]

@@ -14,7 +14,9 @@ def setup(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..config import build_config
     from ..report import write_report
+    from ..report.stats import format_mean_std
     from .lottery import resolve_run_dir, run_lottery
+    from ..train.health import print_warnings
     from .lottery_config import LotteryConfig
 
     cfg = build_config(LotteryConfig, args)
@@ -22,12 +24,12 @@ def run(args: argparse.Namespace) -> int:
     run_dir = resolve_run_dir(cfg)
     files = write_report(run_dir) if cfg.report else []
     for lv in r["summary"]["levels"]:
-        parts = [f"{k} {100 * v['test_accuracy']['mean']:.2f}±{100 * v['test_accuracy']['std']:.2f}"
-                 for k, v in lv["kinds"].items()]
+        parts = [f"{k} {format_mean_std(v['test_accuracy'], 100.0)}" for k, v in lv["kinds"].items()]
         print(f"level {lv['level']:>2}  {100 * lv['density']:6.2f}% remaining  " + "  ".join(parts))
     for c in r["summary"]["claims"]:
         print(f"[{'ok' if c['holds'] else 'NO'}] {c['claim']}: {c['detail']}")
     print(f"-> {run_dir} ({len(files)} report files)")
+    print_warnings(r)
     return 0
 
 

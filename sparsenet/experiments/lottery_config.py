@@ -12,6 +12,8 @@ from ..config import non_negative, option, positive
 from ..lottery.controls import CONTROLS
 from ..lottery.errors import PruneRateError, RewindError, TopKError
 from ..lottery.imp import check_rate
+from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
+from ..train.runtime import DEVICE_HELP, THREADS_HELP, check_device_text, check_threads
 
 
 def _datasets():
@@ -48,6 +50,7 @@ def _non_negative_all(v):
 class LotteryConfig:
     dataset: str = option("fashion-mnist", help="dataset name", choices=_datasets)
     data_dir: str | None = option(None, help="directory holding the dataset files")
+    data_seed: int | None = option(None, help="seed of a generated dataset (mnist1d, synthetic); none = the generator's default: 42 for mnist1d (the mnist1d package's, as in its published results), 0 for synthetic")
     model: str = option("lenet300100", help="model name (MLPs; LeNet-300-100 is 784-300-100-10 ReLU)", choices=_models)
     spec: str | None = option(None, help="layer sizes for --model mlp, e.g. 64-32-10")
     activation: str = option("relu", help="hidden activation", choices=("tanh", "relu", "leaky_relu"))
@@ -57,7 +60,7 @@ class LotteryConfig:
     batch_size: int = option(60, help="examples per step", check=positive)
     steps: int = option(3000, help="training steps per level (the same T for every level and control)", check=positive)
     eval_every: int = option(250, help="steps between validation/test evaluations (early-stopping curve)", check=positive)
-    n_val: int = option(5000, help="training examples held out (the last ones) as the validation set", check=positive)
+    n_val: int = option(5000, help="training examples held out (the last ones) as the validation set (5000 suits Fashion-MNIST/MNIST; 0 = none: train on all, no early-stopping or learning-speed measures)", check=non_negative)
     n_train: int | None = option(None, help="use only the first N training examples (before the validation split)", check=_positive_or_none)
     n_test: int | None = option(None, help="use only the first N test examples", check=_positive_or_none)
     label_noise: float = option(0.0, help="fraction of training labels replaced by random labels (sparse double descent)", check=_unit)
@@ -65,6 +68,7 @@ class LotteryConfig:
     rate: float = option(0.2, help="fraction of the surviving weights pruned per level, in (0, 1)")
     output_rate: float | None = option(0.1, help="rate for the output layer (none = --rate)")
     scope: str = option("layerwise", help="rank per layer, or the hidden layers together (output layer apart)", choices=("layerwise", "global"))
+    include_bias: bool = option(False, help="prune the biases too, each layer's with its weights at the layer's rate (some lottery protocols prune weights and biases together)")
     criterion: str = option("large_final", help="mask criterion of Zhou et al. used by IMP", choices=_criteria)
     rewind_step: int = option(0, help="rewind to the weights after this many dense steps (0 = θ0, Frankle & Carbin; k > 0 = late rewinding)", check=non_negative)
     controls: tuple[str, ...] = option(("reinit",), help="controls trained at each control level", choices=CONTROLS)
@@ -87,13 +91,22 @@ class LotteryConfig:
     approx_target_width: int = option(16, help="hidden width of the depth-2 target network of the approximation demo", check=positive)
     approx_k: float = option(50.0, help="percent of weights the approximation demo keeps, in (0, 100]")
     seeds: tuple[int, ...] = option((0,), help="seeds; each gets its own IMP run, reported as mean ± std")
-    threads: int = option(1, help="torch CPU threads while the run lasts (1 avoids oversubscribing a shared machine; results are bit-identical only at the same count)", check=positive)
+    seed: int | None = option(None, help="the run's seed: --seed N is --seeds N (one seed)")
+    threads: int = option(1, help=THREADS_HELP + "; the default 1 avoids oversubscribing a shared machine", check=check_threads)
+    device: str = option("cpu", help=DEVICE_HELP, check=check_device_text)
     progress: bool = option(True, help="show a progress bar on a terminal")
     report: bool = option(True, help="write report.md and the figures into the run directory at the end (sparsenet report RUN_DIR redoes it)")
-    out: str = option("runs", help="parent directory of run directories (the run dir is named from the config)")
-    run_dir: str | None = option(None, help="explicit run directory (overrides --out naming)")
+    out: str = option("runs", help=OUT_HELP)
+    run_dir: str | None = option(None, help=RUN_DIR_HELP)
+    resume: bool = option(False, help=RESUME_HELP)
 
     def validate(self) -> None:
+        if self.seed is not None:  # one canonical form, so --seed N and --seeds N name the same run
+            if self.seeds not in ((0,), (self.seed,)):
+                raise ValueError(f"--seed {self.seed} and --seeds {','.join(map(str, self.seeds))} disagree; "
+                                 f"give one of them")
+            object.__setattr__(self, "seeds", (self.seed,))
+            object.__setattr__(self, "seed", None)
         check_rate(self.rate, "--rate")
         if self.output_rate is not None:
             check_rate(self.output_rate, "--output-rate")

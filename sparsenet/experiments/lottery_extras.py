@@ -35,6 +35,7 @@ from ..masks import save_masks
 from ..models import MLP
 from ..train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, train_phase
 from .lottery_config import LotteryConfig
+from .lottery_artifacts import read_extra_result, read_init
 
 
 EB_KEYS = ("eb_level", "eb_every", "eb_window", "eb_threshold", "eb_neuron_rate")
@@ -50,7 +51,7 @@ def settings_tag(cfg: LotteryConfig, keys: tuple[str, ...]) -> str:
 
 
 def _done(d: Path):
-    return io.read_json(d / "result.json") if (d / "result.json").is_file() else None
+    return read_extra_result(d) if (d / "result.json").is_file() else None
 
 
 def early_bird_row(cfg: LotteryConfig, sdir: Path, data, build, counts, seed: int, structure: str,
@@ -60,8 +61,8 @@ def early_bird_row(cfg: LotteryConfig, sdir: Path, data, build, counts, seed: in
     if row is not None:
         return row
     level = cfg.levels if cfg.eb_level is None else cfg.eb_level
-    theta0 = io.load_tensors(sdir / "init.safetensors")
     model = build()
+    theta0 = read_init(sdir / "init.safetensors", model.state_dict())
     model.load_state_dict(theta0)
     ctx = RunContext(d, seed=seed, progress=cfg.progress)
     ctx.truncate_metrics(0)

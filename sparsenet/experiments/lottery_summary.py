@@ -14,25 +14,34 @@ TARGETS = (0.21, 0.07)  # fractions of weights remaining named by the issue
 
 
 def mean_std(values: list[float]) -> dict:
-    """``{"mean", "std", "n"}`` (population std; 0 for one value)."""
+    """``{"mean", "std", "n"}`` with the sample std (ddof = 1): sqrt(sum((v - mean)²) / (n - 1)).
+
+    One value has no spread to estimate: its std is nan (reports then show the mean alone).
+    """
     n = len(values)
     if n == 0:
         return {"mean": math.nan, "std": math.nan, "n": 0}
     m = sum(values) / n
-    return {"mean": m, "std": math.sqrt(sum((v - m) ** 2 for v in values) / n), "n": n}
+    std = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
+    return {"mean": m, "std": std, "n": n}
 
 
 def speed_steps(rows: list[dict]) -> list[dict]:
     """Rows with ``speed_step``: the first evaluated step whose validation accuracy reaches
     `SPEED_FRACTION` of the best validation accuracy of the same seed's dense net (None when
     never reached). With short training the minimum of the validation loss often sits at the last
-    step for every net, so this is the sharper measure of how fast a subnetwork learns."""
-    best = {r["seed"]: max(p["val_accuracy"] for p in r.get("curve") or [{"val_accuracy": 0.0}])
+    step for every net, so this is the sharper measure of how fast a subnetwork learns. Without a
+    validation split (``val_accuracy`` None) every ``speed_step`` is None."""
+    def val_points(r):
+        return [p for p in r.get("curve") or [] if p.get("val_accuracy") is not None]
+
+    best = {r["seed"]: max((p["val_accuracy"] for p in val_points(r)), default=None)
             for r in rows if r["level"] == 0 and r["kind"] == "ticket"}
     out = []
     for r in rows:
-        target = SPEED_FRACTION * best.get(r["seed"], float("inf"))
-        hit = [p["step"] for p in r.get("curve") or [] if p["val_accuracy"] >= target]
+        b = best.get(r["seed"])
+        target = SPEED_FRACTION * b if b is not None else float("inf")
+        hit = [p["step"] for p in val_points(r) if p["val_accuracy"] >= target]
         out.append(dict(r, speed_step=min(hit) if hit else None))
     return out
 
@@ -49,6 +58,11 @@ def by_level(rows: list[dict]) -> list[dict]:
         out.append({"level": level, "density": kinds["ticket"]["density"]["mean"] if "ticket" in kinds
                     else next(iter(kinds.values()))["density"]["mean"], "kinds": kinds})
     return out
+
+
+def _step(mean: float) -> str:
+    """A mean learning-speed step, or "not reached" (nan: no seed reached the target)."""
+    return "not reached" if math.isnan(mean) else f"step {mean:.0f}"
 
 
 def _nearest(levels: list[dict], target: float, need: str = "reinit") -> dict | None:
@@ -78,11 +92,13 @@ def claims(levels: list[dict]) -> list[dict]:
                     "detail": f"ticket {100 * t_acc:.2f}, dense {100 * d_acc:.2f}"})
         out.append({"claim": f"ticket >= reinit + 1 point at {pct}", "holds": t_acc >= r_acc + 0.01,
                     "detail": f"ticket {100 * t_acc:.2f}, reinit {100 * r_acc:.2f}"})
-        out.append({"claim": f"ticket early-stop step <= dense's at {pct}", "holds": t_es <= d_es,
-                    "detail": f"ticket {t_es:.0f}, dense {d_es:.0f}"})
+        if not (math.isnan(t_es) or math.isnan(d_es)):  # nan: no validation split, not measured
+            out.append({"claim": f"ticket early-stop step <= dense's at {pct}", "holds": t_es <= d_es,
+                        "detail": f"ticket {t_es:.0f}, dense {d_es:.0f}"})
         t_sp, d_sp = k["ticket"]["speed_step"]["mean"], dense["kinds"]["ticket"]["speed_step"]["mean"]
-        out.append({"claim": f"ticket reaches 99% of dense's best val accuracy no later than dense at {pct}",
-                    "holds": t_sp <= d_sp, "detail": f"ticket step {t_sp:.0f}, dense step {d_sp:.0f}"})
+        if k["ticket"]["early_stop_step"]["n"]:  # speed needs validation too (nan there = never reached)
+            out.append({"claim": f"ticket reaches 99% of dense's best val accuracy no later than dense at {pct}",
+                        "holds": t_sp <= d_sp, "detail": f"ticket {_step(t_sp)}, dense {_step(d_sp)}"})
     re = [lv for lv in levels if lv["level"] > 0 and "reinit" in lv["kinds"]]
     if len(re) >= 2:
         first, last = re[0]["kinds"]["reinit"]["test_accuracy"]["mean"], re[-1]["kinds"]["reinit"]["test_accuracy"]["mean"]

@@ -29,22 +29,27 @@ from torch import nn
 from .. import io
 from ..allocation import collapse_problems
 from ..criteria import MovementAccumulator
-from ..config import HASH_EXCLUDE, config_from_dict, config_to_dict, run_name
-from ..data import load_dataset
+from ..config import config_from_dict, config_to_dict
+from ..data import data_seed, load_dataset
 from ..errors import ConfigError, SparsenetError
 from ..masks import apply_masks, count_live, count_total, full_masks, layer_stats, prunable_names, save_masks
 from ..models import build_model
 from ..prune import MaskHook, ScheduledPruning, density_masks, han_schedule, prune, shrink, unit_links
 from ..schedules import gradual, iterative
 from ..train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, machine_info, train_phase
+from ..train.progress import line as progress_line
+from ..train.runtime import dataset_to, runtime
+from ..train.health import logged_losses, run_warning
+from .feasibility import check_prune_sparsities
+from .init_from import load_init
+from ..rundir import open_run, resolve
 from .prune_config import PruneConfig
 
 VERSION = "0.1.0"
 
 
 def resolve_run_dir(cfg: PruneConfig) -> Path:
-    # Where the figure is copied and whether a progress bar shows do not change what is computed.
-    return Path(cfg.run_dir) if cfg.run_dir else Path(cfg.out) / run_name("prune", cfg, HASH_EXCLUDE + ("figure", "progress"))
+    return resolve(cfg, "prune")
 
 
 def experiment_kind(cfg: PruneConfig) -> str:
@@ -58,14 +63,17 @@ def point_id(criterion: str, sparsity: float | None) -> str:
 
 
 def _model(cfg: PruneConfig, data) -> nn.Module:
+    """Built (and initialised) on CPU, then moved to --device: the same start on every device."""
     spec = cfg.spec if cfg.model in ("mlp", "convnet") else None
     return build_model(cfg.model, spec=spec, activation=cfg.activation, in_features=data.in_features,
-                       num_classes=data.num_classes)
+                       num_classes=data.num_classes).to(cfg.device)
 
 
 def _check(cfg: PruneConfig, model: nn.Module) -> list[str]:
     """Every check that can fail before training; returns the pruned layer names."""
-    names = prunable_names(model, skip=[s for s in cfg.skip if s])
+    names = prunable_names(model, skip=[s for s in cfg.skip if s], include_bias=cfg.include_bias)
+    if cfg.include_bias and (cfg.structure != "unstructured" or "han" in cfg.criteria):
+        raise ConfigError("--include-bias works with --structure unstructured and criteria other than 'han'")
     if not names:
         raise ConfigError(f"--skip {','.join(cfg.skip)} leaves nothing to prune")
     if cfg.structure != "unstructured":
@@ -79,40 +87,34 @@ def _check(cfg: PruneConfig, model: nn.Module) -> list[str]:
         raise ConfigError("--schedule gradual prunes during retraining: give --retrain-steps >= 2")
     if any(c.startswith("random@") for c in cfg.criteria) and cfg.structure != "unstructured":
         raise ConfigError("random@NAME matches per-layer weight densities: use --structure unstructured")
+    params = dict(model.named_parameters())
+    check_prune_sparsities({n: params[n].numel() for n in names if n in params}, cfg)
     return names
-
-
-def _prepare_dir(cfg: PruneConfig, run_dir: Path, command: str) -> None:
-    path = run_dir / "config.json"
-    mine = config_to_dict(cfg)
-    if path.exists():
-        old = io.read_json(path).get("config", {})
-        diff = [k for k in mine if k not in ("progress", "out", "run_dir", "data_dir", "figure")
-                and old.get(k) != mine[k]]
-        if diff:
-            raise SparsenetError(f"run directory {run_dir} holds a run with a different {', '.join(diff)}; "
-                                 "use another --run-dir (finished points of the same config are reused)")
-        return
-    io.write_json(path, {"experiment": experiment_kind(cfg), "config": mine, "version": VERSION, "command": command})
 
 
 def run_prune(cfg: PruneConfig, *, command: str | None = None) -> dict:
     """Run (or finish) the sweep; returns the results written to results.json."""
     cfg = config_from_dict(PruneConfig, config_to_dict(cfg))
-    command = command or "sparsenet " + " ".join(sys.argv[1:])
-    data = load_dataset(cfg.dataset, cfg.data_dir, seed=cfg.seed).flat()
+    with runtime(cfg.threads, cfg.device, cfg.seed):
+        return _run_prune(cfg, command or "sparsenet " + " ".join(sys.argv[1:]))
+
+
+def _run_prune(cfg: PruneConfig, command: str) -> dict:
+    data = load_dataset(cfg.dataset, cfg.data_dir, seed=cfg.data_seed).flat()
     if cfg.n_train or cfg.n_test:
         data = data.subset(cfg.n_train, cfg.n_test)
+    data = dataset_to(data, cfg.device)
     torch.manual_seed(cfg.seed)
     model = _model(cfg, data)
     names = _check(cfg, model)
-    run_dir = resolve_run_dir(cfg)
-    _prepare_dir(cfg, run_dir, command)
-    ctx = RunContext(run_dir, seed=cfg.seed, progress=cfg.progress)
-    try:
-        return _run(cfg, ctx, data, model, names, command)
-    finally:
-        ctx.close()
+    if cfg.init_from:
+        load_init(model, cfg.init_from, f"--model {cfg.model}" + (f" --spec {cfg.spec}" if cfg.spec else ""))
+    with open_run(resolve_run_dir(cfg), cfg, experiment_kind(cfg), command=command) as rd:
+        ctx = RunContext(rd.path, seed=cfg.seed, progress=cfg.progress)
+        try:
+            return _run(cfg, ctx, data, model, names, command)  # finished points are reused
+        finally:
+            ctx.close()
 
 
 class _Trainer:
@@ -147,10 +149,7 @@ def _run(cfg: PruneConfig, ctx: RunContext, data, model: nn.Module, names: list[
         saved = io.torch_load(dense_file)
         model.load_state_dict(saved["model"])
     else:
-        if cfg.init_from:
-            if not Path(cfg.init_from).is_file():
-                raise ConfigError(f"--init-from {cfg.init_from}: no such file; give the dense.pt of an earlier prune run")
-            model.load_state_dict(io.torch_load(cfg.init_from)["model"])
+        if cfg.init_from:  # loaded (and checked against the model) by _run_prune, before any work
             seconds = 0.0
         else:
             seconds = trainer.train(model, cfg.train_steps, cfg.lr, "dense")
@@ -176,12 +175,32 @@ def _run(cfg: PruneConfig, ctx: RunContext, data, model: nn.Module, names: list[
             point["seconds"] = round(time.perf_counter() - t0, 3)
             io.write_json(path, point)
             ctx.log({"event": "point", **{k: point[k] for k in ("id", "criterion", "sparsity", "accuracy")}})
+            progress_line(cfg.progress, f"[prune] point {pid}: sparsity {point['sparsity']:.4f}, accuracy "
+                                        f"{point['accuracy']:.4f} ({point['seconds']:.1f} s)")
             points.append(point)
-    results = {"experiment": experiment_kind(cfg), "dataset": cfg.dataset, "model": cfg.model,
+    results = {"experiment": experiment_kind(cfg), "dataset": cfg.dataset,
+               "data_seed": data_seed(cfg.dataset, cfg.data_seed), "model": cfg.model,
                "dense": {**saved["eval"], "seconds": saved.get("seconds", 0.0)}, "points": points,
-               "machine": machine_info(), "command": command}
+               "machine": machine_info(cfg.device), "command": command}
+    results["warnings"] = _warnings(cfg, ctx, saved, points, data)
     io.write_json(ctx.out_dir / "results.json", results)
     return results
+
+
+def _warnings(cfg: PruneConfig, ctx: RunContext, saved: dict, points: list[dict], data) -> list[str]:
+    """`run_warning` of the dense training and of every retrained point (pruning alone may
+    legitimately end at chance: that is a measured collapse, not a failed run)."""
+    check = dict(labels=data.y_test, num_classes=data.num_classes)
+    out = []
+    if not cfg.init_from and cfg.train_steps > 0:
+        out.append(run_warning("dense training", accuracy=saved["eval"]["accuracy"],
+                               losses=logged_losses(ctx.metrics_path, ["dense"]), **check))
+    if cfg.retrain_steps > 0:
+        retrain = "lower --retrain-lr" if cfg.retrain_lr is not None else "lower --lr (retraining uses --lr / 10)"
+        for p in points:
+            out.append(run_warning(f"point {p['id']} after retraining", accuracy=p["accuracy"], fix=retrain,
+                                   losses=logged_losses(ctx.metrics_path, prefix=p["id"]), **check))
+    return [w for w in out if w]
 
 
 def _prune_kwargs(cfg: PruneConfig, names: list[str], batch) -> dict:

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from ..config import non_negative, option, positive
 from ..errors import ConfigError
+from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
+from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads
 
 
 def _datasets():
@@ -65,6 +67,7 @@ def _positive_or_none(v):
 class PruneConfig:
     dataset: str = option("fashion-mnist", help="dataset name", choices=_datasets)
     data_dir: str | None = option(None, help="directory holding the dataset files")
+    data_seed: int | None = option(None, help="seed of a generated dataset (mnist1d, synthetic), apart from --seed so seeds vary the init and data order on the same data; none = the generator's default: 42 for mnist1d (the mnist1d package's, as in its published results), 0 for synthetic")
     model: str = option("lenet300100", help="model name", choices=_models)
     spec: str | None = option(None, help="layer spec for --model mlp (784-300-100-10) or convnet (16-32:128)")
     activation: str | None = option(None, help="hidden activation (default: the model's)", choices=("tanh", "relu", "leaky_relu"))
@@ -75,7 +78,7 @@ class PruneConfig:
     momentum: float = option(0.9, help="SGD momentum", check=non_negative)
     weight_decay: float = option(0.0, help="L2 weight decay", check=non_negative)
     batch_size: int = option(128, help="examples per step", check=positive)
-    init_from: str | None = option(None, help="load the dense model from this dense.pt (of an earlier prune run) instead of training it")
+    init_from: str | None = option(None, help="load the dense model from this file instead of training it: the dense.pt of a prune run, a model.safetensors, or a torch.save(model.state_dict()) file, of the same --model/--spec")
     train_steps: int = option(4000, help="dense training steps before pruning (0 = prune at initialisation, as SNIP)", check=non_negative)
     criteria: tuple[str, ...] = option(("magnitude",), help="criteria to run (several = comparison); 'han' = Han et al. 2015 per-layer thresholds; random@NAME = random at NAME's per-layer densities", check=_criteria_check)
     sparsities: tuple[float, ...] = option((0.9,), help="target sparsities (fraction of weights removed) to sweep", check=_sparsities_check)
@@ -84,6 +87,7 @@ class PruneConfig:
     structure: str = option("unstructured", help="what is removed", choices=("unstructured", "neuron", "channel"))
     min_density: float = option(0.0, help="per-layer density floor", check=non_negative)
     skip: tuple[str, ...] = option((), help="layers never pruned: names, globs, 'first' or 'last'")
+    include_bias: bool = option(False, help="prune the biases of the pruned layers too, scored like their weights (some lottery-ticket protocols prune both); unstructured only")
     force: bool = option(False, help="prune even when a layer collapses (reported as a warning)")
     schedule: str = option("one-shot", help="when to prune during retraining", choices=_schedules)
     rounds: int = option(3, help="rounds of the iterative schedule", check=positive)
@@ -95,9 +99,12 @@ class PruneConfig:
     han_iterations: int = option(3, help="criterion 'han': prune/retrain iterations", check=positive)
     remove_unconnected: bool = option(True, help="physically remove disconnected units afterwards and report the shrunk sizes")
     figure: str | None = option(None, help="also copy the accuracy-vs-sparsity figure to this path (e.g. docs/figures/prune_compare.png)")
-    seed: int = option(0, help="random seed")
-    out: str = option("runs", help="parent directory of run directories")
-    run_dir: str | None = option(None, help="explicit run directory (overrides --out naming)")
+    seed: int = option(0, help=SEED_HELP)
+    threads: int = option(0, help=THREADS_HELP, check=check_threads)
+    device: str = option("cpu", help=DEVICE_HELP, check=check_device_text)
+    out: str = option("runs", help=OUT_HELP)
+    run_dir: str | None = option(None, help=RUN_DIR_HELP)
+    resume: bool = option(False, help=RESUME_HELP)
     progress: bool = option(True, help="show progress bars on a terminal")
 
     def validate(self) -> None:

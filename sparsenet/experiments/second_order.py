@@ -25,7 +25,9 @@ from pathlib import Path
 
 from .. import io
 from ..config import config_hash, config_to_dict, option, positive
+from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP, open_run, resolve
 from ..train import machine_info
+from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads, runtime
 
 PARTS = ("saddle", "rosenbrock", "slow-net", "pruned")
 # Settings each part depends on (a part is recomputed when one of them changed).
@@ -80,11 +82,13 @@ class SecondOrderConfig:
     pruned_sgd_lr: float = option(0.03, help="pruned part: SGD learning rate, burn-in and after pruning (best of 0.01, 0.03, 0.1, 0.2 dense)", check=positive)
     pruned_adam_lr: float = option(0.003, help="pruned part: Adam learning rate (best of 3e-4, 1e-3, 3e-3 dense)", check=positive)
     pruned_sfn_lr: float = option(1.0, help="pruned part: saddle-free Newton step size", check=positive)
-    threads: int = option(0, help="torch CPU threads for this run (0 = leave torch's setting); 1 avoids stalls of threaded LAPACK on an oversubscribed machine", check=lambda v: None if v >= 0 else "must be >= 0")
+    threads: int = option(0, help=THREADS_HELP + "; 1 avoids stalls of threaded LAPACK on an oversubscribed machine", check=check_threads)
+    device: str = option("cpu", help=DEVICE_HELP + " (parts slow-net and pruned; the 2-D toy problems stay on CPU)", check=check_device_text)
     quick: bool = option(False, help="CI-sized run (well under a minute): small nets and few iterations")
-    seed: int = option(0, help="random seed")
-    out: str = option("runs/second-order", help="output directory")
-    resume: bool = option(True, help="skip parts whose result is already in OUT/parts with the same settings")
+    seed: int = option(0, help=SEED_HELP)
+    out: str = option("runs", help=OUT_HELP.replace("NAME-<hash>", "second-order, second-order-quick, or with a hash of other settings"))
+    run_dir: str | None = option(None, help=RUN_DIR_HELP)
+    resume: bool = option(False, help=RESUME_HELP + " (parts done with the same settings are reused)")
 
 
 def effective(cfg: SecondOrderConfig) -> SecondOrderConfig:
@@ -137,27 +141,28 @@ def metrics_lines(parts: dict) -> list[dict]:
 
 
 def run_second_order(cfg: SecondOrderConfig) -> dict:
-    import torch
-
-    before = torch.get_num_threads()
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    try:
+    with runtime(cfg.threads, cfg.device, cfg.seed):
         return _run(cfg)
-    finally:
-        torch.set_num_threads(before)
+
+
+def resolve_run_dir(cfg: SecondOrderConfig) -> Path:
+    """--run-dir, else OUT/second-order (defaults), OUT/second-order-quick (--quick), or with a hash."""
+    return resolve(cfg, "second-order", tags=("quick",), bare_default=True)
 
 
 def _run(cfg: SecondOrderConfig) -> dict:
+    eff = effective(cfg)
+    # every part records the settings it depends on, so any setting may change on --resume
+    with open_run(resolve_run_dir(cfg), cfg, "second-order", may_change=lambda key: True,
+                  record={"effective": config_to_dict(eff)}) as rd:
+        return _run_parts(cfg, eff, rd.path)
+
+
+def _run_parts(cfg: SecondOrderConfig, eff: SecondOrderConfig, out: Path) -> dict:
     import json
 
     from ..report.second_order_report import write_second_order_report
 
-    eff = effective(cfg)
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    io.write_json(out / "config.json", {"experiment": "second-order", "config": config_to_dict(cfg),
-                                         "effective": config_to_dict(eff), "command": "sparsenet " + " ".join(sys.argv[1:])})
     cache: dict = {}
 
     def load_data():
@@ -190,7 +195,7 @@ def _run(cfg: SecondOrderConfig) -> dict:
         timings[part] = time.perf_counter() - t0
         io.write_json(path, {"part": part, "settings_key": settings, "seconds": timings[part], "result": parts[part]})
     io.write_text(out / "metrics.jsonl", "".join(json.dumps(line) + "\n" for line in metrics_lines(parts)))
-    results = {"experiment": "second-order", "quick": cfg.quick, "dataset": eff.dataset, "machine": machine_info(),
+    results = {"experiment": "second-order", "quick": cfg.quick, "dataset": eff.dataset, "machine": machine_info(cfg.device),
                "config_hash": config_hash(eff), "part_seconds": timings, "skipped_parts": skipped,
                "parts": parts, "summary": summarize(parts)}
     io.write_json(out / "results.json", results)
@@ -221,4 +226,4 @@ def summarize(parts: dict) -> dict:
     return s
 
 
-__all__ = ["SecondOrderConfig", "run_second_order", "effective", "PARTS", "summarize", "metrics_lines"]
+__all__ = ["SecondOrderConfig", "resolve_run_dir", "run_second_order", "effective", "PARTS", "summarize", "metrics_lines"]

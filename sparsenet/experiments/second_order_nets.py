@@ -73,14 +73,15 @@ class NetData:
         return self.x[idx], self.y[idx]
 
 
-def make_data(ds, eval_samples: int, test_samples: int, seed: int) -> NetData:
-    g = torch.Generator().manual_seed(seed)
-    x = ds.x_train.reshape(len(ds.x_train), -1).to(torch.float64)
-    xt = ds.x_test.reshape(len(ds.x_test), -1).to(torch.float64)
-    perm = torch.randperm(len(x), generator=g)
+def make_data(ds, eval_samples: int, test_samples: int, seed: int, device: str = "cpu") -> NetData:
+    g = torch.Generator().manual_seed(seed)  # CPU generator: the same subsets and order on every device
+    x = ds.x_train.reshape(len(ds.x_train), -1).to(device=device, dtype=torch.float64)
+    xt = ds.x_test.reshape(len(ds.x_test), -1).to(device=device, dtype=torch.float64)
+    y, yt = ds.y_train.to(device), ds.y_test.to(device)
+    perm = torch.randperm(len(x), generator=g).to(device)
     ev = perm[: min(eval_samples, len(x))]
-    return NetData(x, ds.y_train, x[ev], ds.y_train[ev], xt[:test_samples], ds.y_test[:test_samples],
-                   ds.num_classes, torch.randperm(len(x), generator=g))
+    return NetData(x, y, x[ev], y[ev], xt[:test_samples], yt[:test_samples],
+                   ds.num_classes, torch.randperm(len(x), generator=g).to(device))
 
 
 @torch.no_grad()
@@ -139,10 +140,10 @@ def train_curve(name: str, model: nn.Module, make_opt: Callable, data: NetData, 
 
 def slow_net_part(cfg, ds) -> dict:
     """Part (c): SGD, Adam, exact SFN (per-layer blocks), Krylov SFN and Hessian-free on the slow net."""
-    data = make_data(ds, cfg.eval_samples, cfg.test_samples, cfg.seed)
+    data = make_data(ds, cfg.eval_samples, cfg.test_samples, cfg.seed, cfg.device)
     torch.manual_seed(cfg.seed)
     start = SlowNet(data.x.shape[1], cfg.width, data.classes, cfg.slope,
-                    torch.Generator().manual_seed(cfg.seed)).double()
+                    torch.Generator().manual_seed(cfg.seed)).double().to(cfg.device)
     params = lambda m: [p for p in m.parameters()]  # noqa: E731
     methods = {
         "sgd": lambda m: torch.optim.SGD(m.parameters(), lr=cfg.sgd_lr),
@@ -163,9 +164,9 @@ def slow_net_part(cfg, ds) -> dict:
 
 def pruned_part(cfg, ds) -> dict:
     """Part (d): burn-in, magnitude pruning, then SGD / Adam / exact SFN over the live weights."""
-    data = make_data(ds, cfg.eval_samples, cfg.test_samples, cfg.seed)
+    data = make_data(ds, cfg.eval_samples, cfg.test_samples, cfg.seed, cfg.device)
     torch.manual_seed(cfg.seed)
-    model = MLP([data.x.shape[1], cfg.pruned_hidden, data.classes], activation="tanh").double()
+    model = MLP([data.x.shape[1], cfg.pruned_hidden, data.classes], activation="tanh").double().to(cfg.device)
     burn = train_curve("burn-in sgd", model, lambda m: torch.optim.SGD(m.parameters(), lr=cfg.pruned_sgd_lr), data,
                        cfg.burnin_steps, cfg.batch_size, max(1, cfg.burnin_steps), label="pruned ")
     dense_total = sum(p.numel() for p in model.parameters())

@@ -3,7 +3,9 @@
 Phases of a run and what each leaves in the run directory:
 
     burnin  dense SGD/Adam for --burnin-steps      -> burnin.pt, snapshots/*_burnin.safetensors
-    prune   masks by magnitude, remove unconnected -> masks.safetensors, a "prune" metrics line
+    prune   masks by magnitude, remove unconnected -> masks.safetensors (shapes of model.safetensors),
+                                                      masks_before_removal.safetensors (burn-in shapes,
+                                                      when units were removed), a "prune" metrics line
     main    sparse (or dense with --prune none)    -> model.safetensors, snapshots/*_final, results.json
 
 `checkpoint.pt` (atomic) holds the phase, step, model, optimizer and the metrics.jsonl length.
@@ -20,14 +22,18 @@ import torch
 from torch import nn
 
 from .. import io
-from ..config import config_from_dict, config_to_dict, run_name
-from ..data import load_dataset
-from ..errors import ConfigError, SparsenetError
+from ..config import config_from_dict, config_to_dict
+from ..data import data_seed, load_dataset
+from ..errors import ConfigError
 from ..masks import save_masks
 from ..models import build_model
 from ..nn import SparseLinear
 from ..train import (FusedEngine, LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine,
                      evaluate, fused_unsupported_reason, machine_info, train_phase)
+from ..rundir import open_run, resolve
+from ..train.context import Segments
+from ..train.runtime import runtime
+from ..train.health import logged_losses, run_warning
 from .pruning import check_prune_feasible, live_weight_count, prune_model, select_masks, weight_layers
 from .train_config import TrainConfig
 
@@ -35,21 +41,22 @@ VERSION = "0.1.0"
 
 
 def resolve_run_dir(cfg: TrainConfig) -> Path:
-    return Path(cfg.run_dir) if cfg.run_dir else Path(cfg.out) / run_name("train", cfg)
+    return resolve(cfg, "train")
 
 
 def load_data(cfg: TrainConfig):
-    data = load_dataset(cfg.dataset, cfg.data_dir, seed=cfg.seed).flat()
+    data = load_dataset(cfg.dataset, cfg.data_dir, seed=cfg.data_seed).flat()
     if cfg.n_train or cfg.n_test:
         data = data.subset(cfg.n_train, cfg.n_test)
     return data
 
 
 def new_model(cfg: TrainConfig, data) -> nn.Module:
+    """The seeded model, initialised on CPU (the same start on every device), then moved to --device."""
     torch.manual_seed(cfg.seed)
     spec = cfg.spec if cfg.model == "mlp" else None
     return build_model(cfg.model, spec=spec, activation=cfg.activation, in_features=data.in_features,
-                       num_classes=data.num_classes, leaky_slope=cfg.leaky_slope)
+                       num_classes=data.num_classes, leaky_slope=cfg.leaky_slope).to(cfg.device)
 
 
 def make_engine(cfg: TrainConfig, model: nn.Module):
@@ -58,7 +65,7 @@ def make_engine(cfg: TrainConfig, model: nn.Module):
         raise ConfigError(f"--engine fused cannot run this setup: {reason}; use --engine torch or auto")
     if cfg.engine == "fused" or (cfg.engine == "auto" and reason is None):
         return FusedEngine(model, cfg.lr)
-    if any(isinstance(m, SparseLinear) for m in model.modules()):
+    if torch.device(cfg.device).type == "cpu" and any(isinstance(m, SparseLinear) for m in model.modules()):
         from ..kernels.codegen import warm
 
         warm()  # compile (or load from the cache) before the clock starts
@@ -91,7 +98,7 @@ def snapshot(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, n: int) -> tupl
         key = f"{name}.weight"
         if isinstance(layer, SparseLinear):
             weights[key] = layer.to_dense()
-            g = torch.zeros(layer.out_features, layer.in_features)
+            g = torch.zeros(layer.out_features, layer.in_features, device=layer.values.device)
             if layer.values.grad is not None:
                 g[layer.row, layer.col.long()] = layer.values.grad
             grads[key] = g
@@ -103,50 +110,37 @@ def snapshot(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, n: int) -> tupl
     return weights, grads
 
 
-def _prepare_dir(cfg: TrainConfig, run_dir: Path, command: str) -> None:
-    cfg_path = run_dir / "config.json"
-    mine = config_to_dict(cfg)
-    if cfg_path.exists():
-        if not cfg.resume:
-            raise SparsenetError(f"run directory {run_dir} already exists; pass --resume to continue it, "
-                                 f"or choose another --run-dir/--out")
-        old = io.read_json(cfg_path).get("config", {})
-        diff = [k for k in mine if k not in ("resume", "progress", "out", "run_dir", "data_dir")
-                and old.get(k) != mine[k]]
-        if diff:
-            raise SparsenetError(f"cannot resume {run_dir}: its config differs in {', '.join(diff)}; "
-                                 f"rerun with the same settings or a new --run-dir")
-    else:
-        io.write_json(cfg_path, {"experiment": "train", "config": mine, "version": VERSION,
-                                 "command": command})
-
-
 def run_train(cfg: TrainConfig, *, command: str | None = None) -> dict:
     """Run (or resume) one training run; returns the results dict also written to results.json."""
     cfg = config_from_dict(TrainConfig, config_to_dict(cfg))  # validate a directly built config
-    command = command or "sparsenet " + " ".join(sys.argv[1:])
+    with runtime(cfg.threads, cfg.device, cfg.seed):
+        return _run_train(cfg, command or "sparsenet " + " ".join(sys.argv[1:]))
+
+
+def _run_train(cfg: TrainConfig, command: str) -> dict:
     data = load_data(cfg)
     model = new_model(cfg, data)
     check_prune_feasible(model, cfg)
     run_dir = resolve_run_dir(cfg)
-    if cfg.resume and (run_dir / "results.json").exists():
-        return io.read_json(run_dir / "results.json")
-    _prepare_dir(cfg, run_dir, command)
-    ctx = RunContext(run_dir, seed=cfg.seed, progress=cfg.progress)
-    ckpt = ctx.load_checkpoint() if cfg.resume else None
-    ctx.truncate_metrics(ckpt["metrics_offset"] if ckpt else 0)
-    try:
-        return _run(cfg, ctx, data, model, ckpt)
-    finally:
-        ctx.close()
+    with open_run(run_dir, cfg, "train", command=command) as rd:
+        if rd.finished:
+            return io.read_json(run_dir / "results.json")
+        ctx = RunContext(run_dir, seed=cfg.seed, progress=cfg.progress)
+        ckpt = ctx.load_checkpoint() if rd.previous is not None else None
+        ctx.truncate_metrics(ckpt["metrics_offset"] if ckpt else 0)
+        try:
+            return _run(cfg, ctx, data, model, ckpt)
+        finally:
+            ctx.close()
 
 
 def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
-    X, Y, Xt, Yt = data.x_train, data.y_train, data.x_test, data.y_test
+    X, Y, Xt, Yt = (t.to(cfg.device) for t in (data.x_train, data.y_train, data.x_test, data.y_test))
     stream = SampleStream(X.shape[0], cfg.seed)
     B = cfg.batch_size
     total_weights = live_weight_count(model)
     seconds = dict(ckpt["phase_seconds"]) if ckpt else {}
+    segments = Segments(ckpt.get("segments") if ckpt else None, machine_info(cfg.device))
     snaps = ctx.out_dir / "snapshots"
     main_name = "dense" if cfg.prune == "none" else "sparse"
 
@@ -165,15 +159,18 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
             engine.load_state_dict(resume_state["optimizer"])
             state.step, state.seconds = resume_state["step"], resume_state["seconds"]
             state.loss_sum, state.loss_steps = resume_state["loss_sum"], resume_state["loss_steps"]
+        seconds0, step0 = state.seconds, state.step  # what earlier segments did in this phase
 
         def checkpoint(st: PhaseState) -> dict:
             return {"phase": phase, "step": st.step, "seconds": st.seconds, "loss_sum": st.loss_sum,
                     "loss_steps": st.loss_steps, "model": model.state_dict(),
-                    "optimizer": engine.state_dict(), "phase_seconds": seconds}
+                    "optimizer": engine.state_dict(), "phase_seconds": seconds,
+                    "segments": segments.records(st.seconds - seconds0, st.step - step0)}
 
         state = train_phase(ctx, state, engine, (X, Y), stream, settings=settings(steps),
                             stream_start=start, checkpoint=checkpoint, eval_data=(Xt, Yt))
         seconds[phase] = state.seconds
+        segments.add(state.seconds - seconds0, state.step - step0)
         ctx.log({"event": "phase_end", "phase": phase, "seconds": state.seconds})
         m = evaluate(model, Xt, Yt)
         ctx.log({"event": "eval", "phase": phase, "step": state.step, "samples": start + state.step * B,
@@ -192,16 +189,22 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
         io.save_tensors(snaps / "weights_burnin.safetensors", w)
         io.save_tensors(snaps / "grads_burnin.safetensors", g)
         io.torch_save(burnin_file, {"model": model.state_dict(), "phase_seconds": seconds})
-        ctx.save_checkpoint({"phase": "prune", "phase_seconds": seconds})
+        ctx.save_checkpoint({"phase": "prune", "phase_seconds": seconds, "segments": segments.records()})
     # ---- prune ----------------------------------------------------------------------------
     shrink = {}
     if cfg.prune != "none":
         t0 = time.perf_counter()
         masks, rounds = select_masks(model, cfg)
-        model, _, shrink = prune_model(model, masks, cfg.remove_unconnected)
+        model, final_masks, shrink = prune_model(model, masks, cfg.remove_unconnected)
+        model = model.to(cfg.device)  # units removed and layers made sparse: new tensors, same device
         if "prune" not in seconds:
             seconds["prune"] = time.perf_counter() - t0
-            save_masks(ctx.out_dir / "masks.safetensors", masks)
+            segments.add(seconds["prune"], 0)
+            # masks.safetensors matches model.safetensors (after unit removal); the pattern on the
+            # burn-in model's shapes is kept next to it when units were removed.
+            save_masks(ctx.out_dir / "masks.safetensors", final_masks)
+            if any(final_masks[n].shape != m.shape for n, m in masks.items()):
+                save_masks(ctx.out_dir / "masks_before_removal.safetensors", masks)
             ctx.log({"event": "prune", "rounds": rounds, "layers": [
                 {"name": n, "live": int(m.sum()), "total": m.numel()} for n, m in masks.items()],
                 "removed_units": shrink})
@@ -217,15 +220,19 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
                "live": l.nnz if isinstance(l, SparseLinear) else l.weight.numel(),
                "total": l.out_features * l.in_features} for n, l in weight_layers(model)]
     results = {
-        "experiment": "train", "test_accuracy": final["accuracy"], "test_loss": final["loss"],
+        "experiment": "train", "data_seed": data_seed(cfg.dataset, cfg.data_seed),
+        "test_accuracy": final["accuracy"], "test_loss": final["loss"],
         "live_weights": live_weight_count(model), "total_weights": total_weights,
-        "train_seconds": sum(seconds.values()), "phase_seconds": seconds, "layers": layers,
+        "train_seconds": sum(seconds.values()), "phase_seconds": seconds, "segments": segments.records(),
+        "layers": layers,
         "hidden_units": [l.out_features for _, l in weight_layers(model)][:-1],
-        "engine": used["engine"], "machine": machine_info(),
+        "engine": used["engine"], "machine": machine_info(cfg.device),
         "compile_seconds": _compile_seconds(used["engine"]),
         "final_spec": "-".join(str(s) for s in [layers[0]["shape"][1]] + [l["shape"][0] for l in layers]),
     }
+    warning = run_warning("train", accuracy=final["accuracy"], labels=data.y_test,
+                          losses=logged_losses(ctx.metrics_path), num_classes=data.num_classes)
+    results["warnings"] = [warning] if warning else []
     io.write_json(ctx.out_dir / "results.json", results)
-    if ctx.checkpoint_path.exists():
-        ctx.checkpoint_path.unlink()
+    ctx.remove_checkpoints()
     return results

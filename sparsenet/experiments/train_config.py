@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from ..config import all_positive, in_unit_interval_open_right, non_negative, option, positive
 from ..errors import ConfigError
+from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
 from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads
 
 
@@ -28,6 +29,7 @@ def _positive_or_none(v):
 class TrainConfig:
     dataset: str = option("fashion-mnist", help="dataset name", choices=_datasets)
     data_dir: str | None = option(None, help="directory holding the dataset files (else env var, then the standard location)")
+    data_seed: int | None = option(None, help="seed of a generated dataset (mnist1d, synthetic), apart from --seed so seeds vary the init and data order on the same data; none = the generator's default: 42 for mnist1d (the mnist1d package's, as in its published results), 0 for synthetic")
     model: str = option("mlp", help="model name", choices=_models)
     spec: str = option("784-300-100-10", help="layer sizes for --model mlp, e.g. 784-300-100-10")
     activation: str | None = option(None, help="hidden activation (default: the model's own: tanh for mlp, as in the seed; relu for lenet300100 and convnet)", choices=("tanh", "relu", "leaky_relu"))
@@ -58,9 +60,9 @@ class TrainConfig:
     seed: int = option(0, help=SEED_HELP)
     threads: int = option(0, help=THREADS_HELP, check=check_threads)
     device: str = option("cpu", help=DEVICE_HELP + "; on CUDA --engine auto trains with torch autograd", check=check_device_text)
-    out: str = option("runs", help="parent directory of run directories (the run dir is named from the config)")
-    run_dir: str | None = option(None, help="explicit run directory (overrides --out naming)")
-    resume: bool = option(False, help="continue the run in its directory from its last checkpoint")
+    out: str = option("runs", help=OUT_HELP)
+    run_dir: str | None = option(None, help=RUN_DIR_HELP)
+    resume: bool = option(False, help=RESUME_HELP)
     progress: bool = option(True, help="show a progress bar on a terminal")
 
     def validate(self) -> None:

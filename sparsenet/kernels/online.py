@@ -134,13 +134,16 @@ def _sparse_backward(W, crow, col, ain, d, dp, n_out, lr, need_prev):
 
 
 @njit(cache=True)
-def sgd_chunk(X, Y, order, lr, sizes, is_sparse, Ws, Bs, crows, cols, acts, deltas, act_kind, slope):
-    """Online SGD over samples X[order[i]] in turn. Returns (loss_sum, n_done).
+def sgd_chunk(X, Y, order, lr, sizes, is_sparse, Ws, Bs, crows, cols, acts, deltas, act_kind, slope,
+              loss_start):
+    """Online SGD over samples X[order[i]] in turn. Returns (loss_start + the losses, n_done).
 
-    Stops early (n_done < len(order)) at the first non-finite loss, before updating on it.
+    The running sum comes in as `loss_start`, so how a run is cut into chunks never changes the
+    rounding of its loss sums. Stops early (n_done < len(order)) at the first non-finite loss,
+    before updating on it.
     """
     L = sizes.shape[0] - 1
-    loss_sum = 0.0
+    loss_sum = loss_start
     for s in range(order.shape[0]):
         idx = order[s]
         a0 = acts[0]

@@ -34,11 +34,19 @@ def check_rate(rate: float, what: str = "--rate") -> float:
     return float(rate)
 
 
+def output_names(names: list[str]) -> list[str]:
+    """The names of the last layer's tensors (its weight, and its bias when biases are pruned too)."""
+    if not names:
+        return []
+    layer = names[-1].rsplit(".", 1)[0]
+    return [n for n in names if n.rsplit(".", 1)[0] == layer]
+
+
 def layer_rates(names: list[str], rate: float, output_rate: float | None) -> dict[str, float]:
     """Per-layer rate: `rate` for every layer, `output_rate` (when given) for the last one."""
     out = {n: rate for n in names}
-    if output_rate is not None and names:
-        out[names[-1]] = output_rate
+    if output_rate is not None:
+        out.update({n: output_rate for n in output_names(names)})
     return out
 
 
@@ -84,7 +92,8 @@ def prune_level(scores: Mapping[str, torch.Tensor], alive: Mapping[str, torch.Te
         return select_layerwise(scores, alive, keep=keep)
     if scope != "global":
         raise LevelError(f"unknown scope {scope!r}; valid scopes: layerwise, global")
-    hidden, last = names[:-1], names[-1:]
+    last = output_names(names)
+    hidden = [n for n in names if n not in last]
     out: Masks = {}
     if hidden:
         n_alive = sum(int(alive[n].sum()) for n in hidden)
@@ -101,7 +110,7 @@ def rewind(model: nn.Module, state: Mapping[str, torch.Tensor], masks: Mapping[s
     model.load_state_dict(dict(state), strict=True)
     params = dict(model.named_parameters())
     for n, m in masks.items():
-        params[n].masked_fill_(~m, 0)
+        params[n].masked_fill_(~m.to(params[n].device), 0)
 
 
 __all__ = ["check_rate", "layer_rates", "level_counts", "prune_level", "rewind"]

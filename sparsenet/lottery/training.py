@@ -3,9 +3,12 @@
 `train_masked` builds a `TorchEngine` with a `KeepMasked` hook (pruned weights get zero
 gradient and are re-zeroed after each optimizer step, so Adam's moments never move them) and
 calls `sparsenet.train.train_phase`, optionally stopping once at `snapshot_at` to copy the
-weights (θ_k for late rewinding). Every `eval_every` steps the validation loss and the test
-accuracy are recorded; the early-stopping iteration is the step of the minimum validation loss
-(Frankle & Carbin 2019, arXiv:1803.03635, use it as their measure of learning speed).
+weights (θ_k for late rewinding). Every `eval_every` steps (and at the end) the validation and
+test loss / accuracy are recorded in the curve and logged to ``metrics.jsonl`` as ``"event":
+"eval"`` lines labelled ``"split": "val"`` and ``"split": "test"``; the early-stopping iteration is
+the step of the minimum validation loss (Frankle & Carbin 2019, arXiv:1803.03635, use it as their
+measure of learning speed). Without a validation split (``val=None``) only the test set is
+evaluated, and the early-stopping measures are None.
 """
 from __future__ import annotations
 
@@ -41,18 +44,38 @@ def make_optimizer(spec: TrainSpec, params) -> torch.optim.Optimizer:
 
 
 class _Curve:
-    """on_eval hook: append (step, val loss, val acc, test acc)."""
+    """on_eval hook: append (step, val loss, val acc, test loss, test acc) and log what the loop
+    did not (the loop logs its own `eval_data`: the validation split, or the test set when there
+    is none)."""
 
-    def __init__(self, model: nn.Module, test):
-        self.model, self.test, self.points = model, test, []
+    def __init__(self, ctx: RunContext, model: nn.Module, val, test, phase: str):
+        self.ctx, self.model, self.val, self.test, self.phase, self.points = ctx, model, val, test, phase, []
 
-    def record(self, step: int, val: dict) -> None:
+    def _log(self, step: int, split: str, m: dict) -> None:
+        self.ctx.log({"event": "eval", "phase": self.phase, "step": step, "split": split, **m})
+
+    def _append(self, step: int, v: dict | None, t: dict) -> None:
+        self.points.append({"step": step, "val_loss": v["loss"] if v else None,
+                            "val_accuracy": v["accuracy"] if v else None,
+                            "test_loss": t["loss"], "test_accuracy": t["accuracy"]})
+
+    def record(self, step: int) -> tuple[dict | None, dict]:
+        """Evaluate and log both splits at `step` (evaluations the loop does not make)."""
+        v = evaluate(self.model, *self.val) if self.val is not None else None
+        if v is not None:
+            self._log(step, "val", v)
         t = evaluate(self.model, *self.test)
-        self.points.append({"step": step, "val_loss": val["loss"], "val_accuracy": val["accuracy"],
-                            "test_accuracy": t["accuracy"]})
+        self._log(step, "test", t)
+        self._append(step, v, t)
+        return v, t
 
     def on_eval(self, ctx, state, m) -> None:
-        self.record(state.step, m)
+        if self.val is None:  # the loop evaluated (and logged) the test set
+            self._append(state.step, None, m)
+            return
+        t = evaluate(self.model, *self.test)
+        self._log(state.step, "test", t)
+        self._append(state.step, m, t)
 
 
 def train_masked(ctx: RunContext, model: nn.Module, masks: Mapping[str, torch.Tensor], spec: TrainSpec,
@@ -61,13 +84,16 @@ def train_masked(ctx: RunContext, model: nn.Module, masks: Mapping[str, torch.Te
     """Train `model` (already holding its starting weights) from `start_step` to `spec.steps`.
 
     Data order continues the stream at position ``start_step * batch_size`` (a late-rewound
-    ticket sees the batches the dense run saw after step k). Returns ``{"test", "val", "curve",
-    "early_stop_step", "early_stop_test_accuracy", "snapshot"}``; ``snapshot`` is the state
-    dict at `snapshot_at` (or None).
+    ticket sees the batches the dense run saw after step k). `val` is the validation split or
+    None (then ``"val"``, ``"early_stop_step"`` and ``"early_stop_test_accuracy"`` are None).
+    Returns ``{"test", "val", "curve", "early_stop_step", "early_stop_test_accuracy",
+    "snapshot"}``; ``snapshot`` is the state dict at `snapshot_at` (or None).
     """
+    if val is not None and val[0].shape[0] == 0:
+        val = None  # an empty split measures nothing (its "accuracy" would read 0)
     apply_masks(model, masks)
     engine = TorchEngine(model, make_optimizer(spec, model.parameters()), hooks=[KeepMasked(masks)])
-    curve = _Curve(model, test)
+    curve = _Curve(ctx, model, val, test, phase)
     state = PhaseState(phase, step=start_step)
     stops = sorted({s for s in (snapshot_at, spec.steps) if s is not None and s > start_step} | {spec.steps})
     snapshot = None
@@ -77,18 +103,19 @@ def train_masked(ctx: RunContext, model: nn.Module, masks: Mapping[str, torch.Te
         settings = LoopSettings(steps=stop, batch_size=spec.batch_size, log_every=spec.log_every,
                                 eval_every=spec.eval_every, checkpoint_every=0)
         train_phase(ctx, state, engine, train, stream, settings=settings, stream_start=0,
-                    checkpoint=lambda st: {}, hooks=[curve], eval_data=val)
+                    checkpoint=lambda st: {}, hooks=[curve], eval_data=val if val is not None else test,
+                    eval_split="val" if val is not None else "test")
         if stop == snapshot_at:
             snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
         if stop < spec.steps and spec.eval_every and stop % spec.eval_every == 0:
-            curve.record(stop, evaluate(model, *val))  # train_phase skips evals at its last step
-    v = evaluate(model, *val)
-    curve.record(spec.steps, v)
-    t = evaluate(model, *test)
-    best = min(curve.points, key=lambda p: (p["val_loss"], p["step"]))
-    ctx.log({"event": "eval", "phase": phase, "step": spec.steps, "split": "test", **t})
-    return {"test": t, "val": v, "curve": curve.points, "early_stop_step": best["step"],
-            "early_stop_test_accuracy": best["test_accuracy"], "snapshot": snapshot}
+            curve.record(stop)  # train_phase skips evals at its last step
+    v, t = curve.record(spec.steps)
+    es_step = es_acc = None
+    if val is not None:
+        best = min(curve.points, key=lambda p: (p["val_loss"], p["step"]))
+        es_step, es_acc = best["step"], best["test_accuracy"]
+    return {"test": t, "val": v, "curve": curve.points, "early_stop_step": es_step,
+            "early_stop_test_accuracy": es_acc, "snapshot": snapshot}
 
 
 __all__ = ["KeepMasked", "TrainSpec", "make_optimizer", "train_masked"]

@@ -13,9 +13,12 @@ from .core import (
     overlap,
     prunable_names,
     save_masks,
+    skipped_weights,
     sparsity,
+    starting_masks,
     validate_masks,
 )
+from .enforce import MaskHandle, enforce_masks, enforced_masks, zero_pruned_
 from .select import (
     budget_masks,
     check_sparsity,
@@ -30,11 +33,14 @@ from .shrink import remove_unconnected
 __all__ = [
     "Masks",
     "apply_masks",
+    "MaskHandle",
     "budget_masks",
     "check_sparsity",
     "count_live",
     "count_total",
     "density",
+    "enforce_masks",
+    "enforced_masks",
     "full_masks",
     "halving_masks",
     "hamming_distance",
@@ -47,7 +53,10 @@ __all__ = [
     "save_masks",
     "select_global",
     "select_layerwise",
+    "skipped_weights",
     "sparsity",
+    "starting_masks",
     "topk_mask",
     "validate_masks",
+    "zero_pruned_",
 ]

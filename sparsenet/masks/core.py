@@ -24,18 +24,55 @@ Masks = dict[str, torch.Tensor]
 # ---------------------------------------------------------------------------------- names
 
 
-def _is_prunable(name: str, p: torch.Tensor) -> bool:
-    return p.dim() >= 2 and name.endswith("weight")
+def _is_weight_layer(module: nn.Module) -> bool:
+    from ..nn import SparseLinear  # lazy: sparsenet.nn sits above masks
+
+    return isinstance(module, (nn.Linear, nn.modules.conv._ConvNd, SparseLinear))
 
 
-def prunable_names(model: nn.Module, skip: str | Iterable[str] = ()) -> list[str]:
+def _classify(model: nn.Module, include_bias: bool) -> tuple[list[str], list[tuple[str, str]]]:
+    """(prunable names, [(skipped name, why)]) in model order; see `prunable_names`."""
+    owners = {}
+    for mname, module in model.named_modules():
+        for local in module._parameters:
+            owners.setdefault(f"{mname}.{local}" if mname else local, (module, local))
+    names, skipped = [], []
+    for name, p in model.named_parameters():
+        module, local = owners[name]
+        torch_pruned = local.endswith("_orig") and f"{local[:-5]}_mask" in module._buffers
+        base = local[:-5] if torch_pruned else local
+        if _is_weight_layer(module):
+            kind = "values" if not isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)) else "weight"
+            if base == kind or (include_bias and base == "bias"):
+                names.append(name)
+        elif p.dim() >= 2 and local.endswith("weight"):
+            skipped.append((name, type(module).__name__))
+    return names, skipped
+
+
+def _owner(name: str) -> str:
+    return name.rsplit(".", 1)[0] if "." in name else ""
+
+
+def skipped_weights(model: nn.Module) -> list[tuple[str, str]]:
+    """``[(name, module type)]``: the >=2-D ``*weight`` parameters that `prunable_names` leaves out
+    because they belong to no Linear / Conv / SparseLinear layer (e.g. ``nn.Embedding``,
+    ``nn.MultiheadAttention.in_proj_weight``); prune them by passing ``names=[...]`` explicitly."""
+    return _classify(model, False)[1]
+
+
+def prunable_names(model: nn.Module, skip: str | Iterable[str] = (), *, include_bias: bool = False) -> list[str]:
     """Names of the prunable weights of `model`, in model order.
 
-    Prunable = a parameter with at least 2 dimensions whose name ends in ``"weight"`` (the
-    weights of Linear / Conv layers; biases and norm scales are 1-D and never prunable).
+    Prunable = the ``weight`` of every ``nn.Linear`` and convolution (``nn.Conv1d/2d/3d`` and
+    transposed) and the ``values`` of every `SparseLinear`; with `include_bias` also their
+    ``bias``. Other >=2-D weights (``nn.Embedding``, attention ``in_proj_weight``, RNN weights) are
+    not pruned by default: `skipped_weights` lists them (and `prune` warns once about them); name
+    them in ``names=`` to prune them anyway. A layer pruned earlier with ``torch.nn.utils.prune``
+    is prunable under its ``weight_orig`` name, and `starting_masks` reads its ``weight_mask``.
 
     `skip` removes names; each entry is an exact name, an ``fnmatch`` glob (``"layers.*"``), or
-    ``"first"`` / ``"last"`` for the first / last prunable weight. An entry that matches nothing
+    ``"first"`` / ``"last"`` for the first / last prunable layer. An entry that matches nothing
     raises `ConfigError` listing the prunable names (a typo would otherwise silently prune
     everything).
 
@@ -45,16 +82,17 @@ def prunable_names(model: nn.Module, skip: str | Iterable[str] = ()) -> list[str
     ['layers.0.weight', 'layers.1.weight', 'layers.2.weight']
     >>> prunable_names(net, skip=["first", "last"])
     ['layers.1.weight']
+    >>> prunable_names(net, skip="last", include_bias=True)
+    ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
     """
-    names = [n for n, p in model.named_parameters() if _is_prunable(n, p)]
+    names = _classify(model, include_bias)[0]
     if isinstance(skip, str):
         skip = [skip]
     drop: set[str] = set()
     for entry in skip:
-        if entry == "first" and names:
-            hit = {names[0]}
-        elif entry == "last" and names:
-            hit = {names[-1]}
+        if entry in ("first", "last") and names:  # every prunable tensor of the first / last layer
+            layer = _owner(names[0 if entry == "first" else -1])
+            hit = {n for n in names if _owner(n) == layer}
         else:
             hit = {n for n in names if n == entry or fnmatch.fnmatchcase(n, entry)}
         if not hit:
@@ -125,6 +163,20 @@ def full_masks(model: nn.Module, names: Iterable[str] | None = None) -> Masks:
         if n not in params:
             raise SparsenetError(f"{n!r} names no parameter of the model; parameters: {', '.join(params)}")
         out[n] = torch.ones_like(params[n], dtype=torch.bool)
+    return out
+
+
+def starting_masks(model: nn.Module, names: Iterable[str] | None = None) -> Masks:
+    """The survivors before any sparsenet pruning: `full_masks`, except that a parameter pruned
+    earlier with ``torch.nn.utils.prune`` (``<x>_orig`` with a ``<x>_mask`` buffer) starts from that
+    mask, so pruning continues among the weights torch kept."""
+    out = full_masks(model, names)
+    for n in out:
+        owner, local = (n.rsplit(".", 1) if "." in n else ("", n))
+        if local.endswith("_orig"):
+            tm = model.get_submodule(owner)._buffers.get(local[:-5] + "_mask")
+            if tm is not None and tm.shape == out[n].shape:
+                out[n] = tm.detach() != 0
     return out
 
 

@@ -10,7 +10,9 @@ state_dict loads into a SparseLinear (values are gathered at its pattern).
 """
 from __future__ import annotations
 
+import copy
 import math
+import os
 
 import torch
 from torch import nn
@@ -22,6 +24,16 @@ from ..kernels.pattern import CSRPattern
 from .random_pattern import erdos_renyi_csr
 
 _PATTERN_FIELDS = ("crow", "col", "tcrow", "trow", "tperm")
+_EXPORT_HINT = ("{tool} cannot trace SparseLinear's kernels: give it `sparsenet.nn.export_dense(model)` instead "
+                "(a copy with plain nn.Linear layers, the same outputs); torch.compile works on the sparse model as is")
+
+
+_is_exporting = getattr(torch.compiler, "is_exporting", lambda: False)  # torch < 2.5 has no such test
+
+
+@torch.compiler.disable  # a graph break: dynamo runs the kernels (numba/numpy, torch.sparse CSR) eagerly
+def _sparse_linear_eager(x, values, bias, pattern, kernel):
+    return sparse_linear(x, values, bias, pattern, kernel)
 
 
 class SparseLinear(nn.Module):
@@ -34,8 +46,9 @@ class SparseLinear(nn.Module):
     def __init__(self, in_features: int, out_features: int, crow: torch.Tensor, col: torch.Tensor,
                  values: torch.Tensor, bias: torch.Tensor | None = None, *, kernel: str = "auto"):
         super().__init__()
-        crow = torch.as_tensor(crow, dtype=torch.int64).contiguous()
-        col = torch.as_tensor(col).contiguous()
+        device = values.device  # the pattern lives with the values (cuda values -> cuda indices)
+        crow = torch.as_tensor(crow, dtype=torch.int64).to(device).contiguous()
+        col = torch.as_tensor(col).to(device).contiguous()
         if crow.numel() != out_features + 1 or int(crow[0]) != 0 or int(crow[-1]) != col.numel():
             raise SparsenetError(
                 f"bad CSR row pointer for a {out_features}x{in_features} layer: need {out_features + 1} "
@@ -89,7 +102,7 @@ class SparseLinear(nn.Module):
                                  f"got {mask.dtype} {tuple(mask.shape)}")
         out_f, in_f = weight.shape
         row, col = mask.nonzero(as_tuple=True)  # row-major order
-        crow = torch.zeros(out_f + 1, dtype=torch.int64)
+        crow = torch.zeros(out_f + 1, dtype=torch.int64, device=weight.device)
         crow[1:] = torch.cumsum(torch.bincount(row, minlength=out_f), 0)
         return cls(in_f, out_f, crow, col, weight[row, col], bias, kernel=kernel)
 
@@ -129,7 +142,8 @@ class SparseLinear(nn.Module):
         return w
 
     def to_linear(self) -> nn.Linear:
-        lin = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None)
+        lin = nn.Linear(self.in_features, self.out_features, bias=self.bias is not None,
+                        device=self.values.device, dtype=self.values.dtype)
         with torch.no_grad():
             lin.weight.copy_(self.to_dense())
             if self.bias is not None:
@@ -137,6 +151,9 @@ class SparseLinear(nn.Module):
         return lin
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.jit.is_tracing() or _is_exporting():  # jit.trace, torch.export, ONNX export
+            raise SparsenetError(_EXPORT_HINT.format(
+                tool="torch.jit.trace" if torch.jit.is_tracing() else "torch.export (or ONNX export)"))
         if x.shape[-1:] != (self.in_features,):
             raise SparsenetError(f"SparseLinear expects input (..., {self.in_features}), got {tuple(x.shape)}")
         if x.dtype != self.values.dtype:
@@ -146,8 +163,11 @@ class SparseLinear(nn.Module):
             raise SparsenetError(f"SparseLinear input is on {x.device} but its weights are on "
                                  f"{self.values.device}; move one of them")
         lead = x.shape[:-1]
-        y = sparse_linear(x.reshape(-1, self.in_features), self.values, self.bias, self.pattern, self.kernel)
+        y = _sparse_linear_eager(x.reshape(-1, self.in_features), self.values, self.bias, self.pattern, self.kernel)
         return y.reshape(*lead, self.out_features) if len(lead) != 1 else y
+
+    def __prepare_scriptable__(self):  # torch.jit.script calls this on every submodule first
+        raise SparsenetError(_EXPORT_HINT.format(tool="torch.jit.script"))
 
     def memory_report(self, optimizer: torch.optim.Optimizer | None = None) -> dict:
         """Bytes held for training, and bytes per live weight: value + index + gradient + state.
@@ -195,7 +215,7 @@ class SparseLinear(nn.Module):
         if key not in state_dict:
             missing_keys.append(key)
         else:
-            w = state_dict[key]
+            w = state_dict[key].to(self.values.device)  # a CPU checkpoint into a CUDA layer, and back
             if tuple(w.shape) != (self.out_features, self.in_features):
                 error_msgs.append(f"size mismatch for {key}: checkpoint {tuple(w.shape)}, "
                                   f"layer {(self.out_features, self.in_features)}")
@@ -221,8 +241,17 @@ class SparseLinear(nn.Module):
                     unexpected_keys.append(k)
 
 
-def sparsify(model: nn.Module, masks: dict[str, torch.Tensor]) -> nn.Module:
-    """Replace every nn.Linear whose `<name>.weight` has a mask by a SparseLinear, in place."""
+def sparsify(model: nn.Module, masks) -> nn.Module:
+    """Replace every nn.Linear whose `<name>.weight` has a mask by a SparseLinear, in place.
+
+    `masks` may instead be the path of a compact checkpoint (`sparsenet.save`): its sparse layers
+    replace the model's layers of the same names and everything else loads strictly
+    (`sparsenet.nn.checkpoint.load_into`).
+    """
+    if isinstance(masks, (str, os.PathLike)):
+        from .checkpoint import load_into
+
+        return load_into(model, masks)
     for name, module in list(model.named_modules()):
         for child_name, child in list(module.named_children()):
             full = f"{name}.{child_name}" if name else child_name
@@ -234,8 +263,25 @@ def sparsify(model: nn.Module, masks: dict[str, torch.Tensor]) -> nn.Module:
 
 def densify(model: nn.Module) -> nn.Module:
     """Replace every SparseLinear by an equivalent nn.Linear, in place (lossless)."""
+    if isinstance(model, SparseLinear):
+        return model.to_linear()
     for module in list(model.modules()):
         for child_name, child in list(module.named_children()):
             if isinstance(child, SparseLinear):
                 setattr(module, child_name, child.to_linear())
     return model
+
+
+def export_dense(model: nn.Module) -> nn.Module:
+    """A copy of `model` with every SparseLinear as a plain nn.Linear (zeros off the pattern), for
+    torch.export / ONNX / torch.jit, which cannot trace SparseLinear's kernels; `model` is unchanged.
+
+    >>> import torch
+    >>> layer = SparseLinear.from_dense(torch.tensor([[1., 0.], [0., 2.]]))
+    >>> dense = export_dense(torch.nn.Sequential(layer))
+    >>> type(dense[0]).__name__, dense[0].weight.tolist()
+    ('Linear', [[1.0, 0.0], [0.0, 2.0]])
+    >>> torch.jit.script(dense)(torch.tensor([[3., 4.]])).tolist()
+    [[3.0, 8.0]]
+    """
+    return densify(copy.deepcopy(model))

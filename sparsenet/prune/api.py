@@ -15,6 +15,7 @@ In the spirit of ``torch.nn.utils.prune``, but parameters are never renamed: mas
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Mapping
 
 import torch
@@ -24,7 +25,8 @@ from ..allocation import allocate, check_allocation, check_budgets, check_collap
 from ..criteria import expand_scores, get_criterion, obs_compensate, units_needed, variance_fold
 from ..criteria.base import need_batch
 from ..errors import ConfigError
-from ..masks import Masks, apply_masks, full_masks, prunable_names, validate_masks
+from ..masks import (MaskHandle, Masks, apply_masks, enforce_masks, prunable_names, skipped_weights,
+                     starting_masks, validate_masks)
 from .structure import check_structure, unit_alive, unit_links, unit_scores, weight_masks
 
 SCOPES = ("layerwise", "global")
@@ -58,9 +60,21 @@ def prune(model: nn.Module, criterion: str = "magnitude", amount: float | int | 
           batch=None, loss_fn=None, masks: Mapping[str, torch.Tensor] | None = None,
           names: list[str] | None = None, skip=(), min_density: float = 0.0,
           budgets: Mapping | None = None, force: bool = False, apply: bool = True, update: bool = True,
-          criterion_kwargs: Mapping | None = None) -> Masks:
-    """Prune `model` and return the masks of its prunable weights.
+          criterion_kwargs: Mapping | None = None, include_bias: bool = False, enforce: bool = True,
+          optimizer: torch.optim.Optimizer | None = None) -> MaskHandle:
+    """Prune `model` and return the masks of its prunable weights, enforced in any training loop.
 
+    The result is a `sparsenet.masks.MaskHandle`: the ``dict[name, bool tensor]`` of masks, which
+    (with `apply` and `enforce`, the defaults) also keeps the pruned weights exactly zero in any
+    training loop — their gradients are zeroed and they are re-zeroed before each forward (and
+    after each `optimizer` step, if given) — until ``.remove()`` or the end of a ``with`` block.
+    Pruning the same model again replaces the enforced masks (no stacked hooks).
+
+    * Default prunable set: Linear / Conv weights and `SparseLinear` values (`prunable_names`);
+      other >=2-D weights (Embedding, attention ``in_proj_weight``) are left out with one warning
+      naming them. `include_bias` prunes the biases of those layers too (scored like weights).
+      Layers pruned earlier with ``torch.nn.utils.prune`` are pruned further among the weights
+      their ``weight_mask`` kept (masks keyed by ``weight_orig``).
     * `criterion`: a name in `sparsenet.criteria.CRITERIA` (higher score = keep).
     * `amount`: float = target sparsity in [0, 1) (fraction of each layer's weights — or units with a
       structure — for ``layerwise``, of all of them for ``global``); int = number of live weights
@@ -90,11 +104,21 @@ def prune(model: nn.Module, criterion: str = "magnitude", amount: float | int | 
     kwargs = dict(criterion_kwargs or {})
     if crit.needs and batch is None and not (criterion == "movement" and "accumulator" in kwargs):
         raise ConfigError(f"criterion {criterion!r} needs data: pass batch=(x, y) with {crit.needs}")
-    if names is None:
-        names = list(masks) if masks is not None else prunable_names(model, skip=skip)
+    if include_bias and structure != "unstructured":
+        raise ConfigError(f"include_bias works with structure='unstructured'; structure {structure!r} "
+                          f"removes whole units (their biases go with them when shrunk)")
+    if names is None and masks is None:
+        names = prunable_names(model, skip=skip, include_bias=include_bias)
+        left = skipped_weights(model)
+        if left:
+            warnings.warn(f"prune: {len(left)} weight(s) outside Linear / Conv layers are not pruned: "
+                          + ", ".join(f"{n} ({t})" for n, t in left)
+                          + "; pass names=[...] to prune them", stacklevel=2)
+    elif names is None:
+        names = list(masks)
     if not names:
         raise ConfigError("nothing to prune: the model has no prunable weights (Linear / Conv weights)")
-    alive = full_masks(model, names)
+    alive = starting_masks(model, names)
     if masks is not None:
         validate_masks(model, masks)
         unknown = [n for n in masks if n not in names]
@@ -133,7 +157,9 @@ def prune(model: nn.Module, criterion: str = "magnitude", amount: float | int | 
     check_collapse(new, force=force)
     if apply:
         apply_pruning(model, new, criterion=criterion if update else None, batch=batch)
-    return new
+        if enforce:
+            return enforce_masks(model, new, optimizer=optimizer)
+    return MaskHandle(model, new)
 
 
 @torch.no_grad()

@@ -1,6 +1,7 @@
 """Physical removal: a smaller model with the disconnected units deleted, same outputs.
 
-MLPs go through `sparsenet.masks.remove_unconnected` (rows/columns deleted, constant outputs of
+``nn.Sequential`` stacks go through `sparsenet.prune.shrink_sequential`; MLPs through
+`sparsenet.masks.remove_unconnected` (rows/columns deleted, constant outputs of
 units without inputs folded into the next bias). `ConvNet` channels and hidden units are removed
 here with the same rules, applied until nothing changes, for unit ``u`` of layer ``l``:
 
@@ -21,15 +22,20 @@ from ..errors import ConfigError
 from ..masks import remove_unconnected, validate_masks
 from ..models.convnet import ConvNet
 from ..models.mlp import MLP
+from .shrink_sequential import shrink_sequential
 
 
 def shrink(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> tuple[nn.Module, dict, dict]:
-    """``(smaller model, its masks, report)``; the model must be an `MLP` or a `ConvNet`."""
+    """``(smaller model, its masks, report)``: an `MLP`, a `ConvNet`, or any ``nn.Sequential`` stack
+    of Linear / Conv layers with element-wise activations (`shrink_sequential`)."""
     if isinstance(model, MLP):
         return remove_unconnected(model, masks)
     if isinstance(model, ConvNet):
         return _shrink_convnet(model, masks)
-    raise ConfigError(f"physical removal supports MLP and ConvNet models, got {type(model).__name__}")
+    if isinstance(model, nn.Sequential):
+        return shrink_sequential(model, masks)
+    raise ConfigError(f"physical removal supports MLP, ConvNet and nn.Sequential stacks of Linear / Conv "
+                      f"layers with element-wise activations, got {type(model).__name__}")
 
 
 @torch.no_grad()

@@ -16,14 +16,20 @@ Figures:
 from __future__ import annotations
 
 import itertools
+import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
 from ..io import load_tensors, write_text
 from ..masks import overlap
+from .markdown import threads_text
 from .plots import _figure, _save
+from .stats import format_mean_std
+from .ticks import log_axis, value_axis
 
 KIND_STYLE = {"ticket": ("tab:blue", "o"), "reinit": ("tab:red", "s"), "reshuffle": ("tab:orange", "^"),
               "constant": ("tab:green", "D"), "random_mask": ("tab:purple", "v")}
@@ -34,30 +40,75 @@ def _pct(x: float) -> str:
 
 
 def _series(levels: list[dict], kind: str, metric: str):
-    pts = [(100 * lv["density"], lv["kinds"][kind][metric]) for lv in levels if kind in lv["kinds"]]
+    """(% remaining, {"mean", "std", "n"}, (level, kind) the value comes from) per level."""
+    pts = [(100 * lv["density"], lv["kinds"][kind][metric], (lv["level"], kind)) for lv in levels if kind in lv["kinds"]]
     if kind != "ticket":  # controls share the dense point with the ticket
         dense = next((lv for lv in levels if lv["level"] == 0), None)
         if dense is not None:
-            pts = [(100.0, dense["kinds"]["ticket"][metric])] + pts
-    xs = [p[0] for p in pts]
-    return xs, [p[1]["mean"] for p in pts], [p[1]["std"] for p in pts]
+            pts = [(100.0, dense["kinds"]["ticket"][metric], (0, "ticket"))] + pts
+    return pts
 
 
-def plot_levels(levels: list[dict], metric: str, path: Path, ylabel: str, title: str, scale: float = 100.0) -> Path:
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def level_ticks(percents: list[float], ratio: float = 1.4) -> list[float]:
+    """The levels' % remaining as ticks, densest first, each at least `ratio` times the next."""
+    ticks: list[float] = []
+    for x in sorted({p for p in percents if p > 0}, reverse=True):
+        if not ticks or ticks[-1] / x >= ratio:
+            ticks.append(x)
+    return ticks
+
+
+def plot_levels(levels: list[dict], metric: str, path: Path, ylabel: str, title: str, scale: float = 100.0,
+                runs: dict | None = None) -> Path:
+    """`metric` (mean ± sample std over seeds) vs % of weights remaining, one line per kind.
+
+    With `runs` ({(level, kind): artifacts}) a value some artifacts never reached (learning
+    speed) is censored, not dropped: a point reached by some seeds is their mean, marked
+    "k/n"; a point no seed reached is a hollow triangle near the top edge ("not reached"), one
+    row of triangles per kind.
+    """
     fig = _figure(7.0, 4.4)
     ax = fig.subplots()
     kinds = [k for k in KIND_STYLE if any(k in lv["kinds"] for lv in levels)]
     all_x = [100 * lv["density"] for lv in levels] or [100.0]
-    for kind in kinds:
-        xs, ms, ss = _series(levels, kind, metric)
+    never = []
+    for i, kind in enumerate(kinds):
+        pts = _series(levels, kind, metric)
         color, marker = KIND_STYLE[kind]
-        ax.errorbar(xs, [scale * m for m in ms], yerr=[scale * s for s in ss], color=color, marker=marker,
-                    markersize=4, capsize=3, linewidth=1.4, label=kind)
+        ticket = kind == "ticket"
+        ys = [scale * st["mean"] if st.get("n") else math.nan for _, st, _ in pts]
+        err = [scale * st["std"] if st.get("n", 0) > 1 and _finite(st.get("std")) else 0.0 for _, st, _ in pts]
+        # The ticket solid and filled; controls dashed, hollow and drawn over it, so curves
+        # that coincide (every net stopping at the last step) all stay visible.
+        ax.errorbar([x for x, _, _ in pts], ys, yerr=err, color=color, marker=marker,
+                    markersize=6 if ticket else 5, markerfacecolor=color if ticket else "white",
+                    capsize=3, linewidth=2.2 if ticket else 1.2, linestyle="-" if ticket else "--",
+                    zorder=3 + i, label=kind)
+        for x, st, key in pts if runs is not None else []:
+            total = runs.get(key, st.get("n", 0))
+            if total and not st.get("n"):
+                never.append((x, color, i))
+            elif st.get("n", 0) < total:
+                ax.annotate(f"{st['n']}/{total}", (x, scale * st["mean"]), textcoords="offset points",
+                            xytext=(5, 5), fontsize=7, color=color)
+    if never:
+        lo, hi = ax.get_ylim()  # headroom: the triangles' rows stay clear of the data
+        ax.set_ylim(lo, hi + (0.06 + 0.06 * len(kinds)) / 0.94 * (hi - lo))
+        top = blended_transform_factory(ax.transData, ax.transAxes)
+        for x, color, i in never:  # one row per kind, so kinds at the same level do not hide each other
+            ax.plot([x], [0.96 - 0.05 * i], linestyle="none", marker="^", markersize=8, markerfacecolor="none",
+                    markeredgecolor=color, transform=top, zorder=10)
+        ax.plot([], [], linestyle="none", marker="^", markersize=8, markerfacecolor="none",
+                markeredgecolor="grey", label="not reached")
     ax.set_xscale("log")
-    ticks = [t for t in (100, 50, 30, 20, 10, 7, 5, 3, 2, 1, 0.5) if min(all_x) <= t * 1.05 and t <= 100]
-    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ticks = level_ticks(all_x)
+    ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks])
     ax.minorticks_off()
-    ax.invert_xaxis()  # sparser to the right, as in the lottery-ticket papers
+    ax.set_xlim(max(all_x) * 1.15, min(all_x) / 1.15)  # inverted: sparser to the right, as in the papers
     ax.set_xlabel("% of weights remaining (log)")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
@@ -114,22 +165,34 @@ def plot_overlap(ov: dict, path: Path) -> Path | None:
     return _save(fig, path)
 
 
+_INIT_COLOR = {"signed_constant": "tab:red", "kaiming_normal": "tab:blue"}
+
+
 def plot_edge_popup(rows: list[dict], path: Path, dense: float | None) -> Path | None:
+    """Edge-popup accuracy vs k: colour = frozen init, solid = weight pruning, dashed = neuron pruning.
+
+    The legend sits beside the panel: its five entries would cover the curves anywhere inside.
+    """
     if not rows:
         return None
-    fig = _figure(6.5, 4.2)
+    fig = _figure(7.8, 4.2)
     ax = fig.subplots()
     for key in sorted({(r["init"], r["mode"]) for r in rows}):
         pts = sorted((r["k"], r["accuracy"]) for r in rows if (r["init"], r["mode"]) == key)
         ks = sorted({k for k, _ in pts})
         means = [sum(a for k2, a in pts if k2 == k) / sum(1 for k2, _ in pts if k2 == k) for k in ks]
-        ax.plot(ks, [100 * m for m in means], "o-" if key[1] == "weight" else "s--", label=f"{key[0]}, {key[1]} pruning")
+        weight = key[1] == "weight"
+        ax.plot(ks, [100 * m for m in means], marker="o" if weight else "s", linestyle="-" if weight else "--",
+                color=_INIT_COLOR.get(key[0]), markerfacecolor=None if weight else "white",
+                label=f"{key[0].replace('_', ' ')}, {'weights' if weight else 'neurons'}")
     if dense is not None:
         ax.axhline(100 * dense, color="grey", linestyle=":", label="dense trained")
+    value_axis(ax, sorted({r["k"] for r in rows}), "x", log=False)
     ax.set_xlabel("k: % of weights kept")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("edge-popup on frozen random weights (mean over seeds)", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     return _save(fig, path)
 
 
@@ -161,13 +224,65 @@ def plot_approximation(rows: list[dict], path: Path) -> Path | None:
     fig = _figure(6.0, 4.0)
     ax = fig.subplots()
     ax.plot(widths, kl, "o-")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    value_axis(ax, widths, "x", base=2)  # widths as 16, 64, 256, not 2×10¹
+    log_axis(ax, "y")
     ax.set_xlabel("width n of the random depth-4 net")
     ax.set_ylabel("KL(target || pruned random net), test inputs")
     ax.set_title("approximating a trained depth-2 net by pruning only", fontsize=10)
     ax.grid(alpha=0.3, which="both")
     return _save(fig, path)
+
+
+def _has_val(results: dict) -> bool:
+    """False for a run without a validation split (n_val 0): early stopping and speed not measured."""
+    return (results.get("data") or {}).get("n_val", results.get("config", {}).get("n_val", 1)) != 0
+
+
+def artifact_counts(rows: list[dict]) -> Counter:
+    """How many artifacts (one per seed) each (level, kind) has."""
+    return Counter((r["level"], r["kind"]) for r in rows)
+
+
+def speed_cell(stat: dict, total: int) -> str:
+    """The learning-speed cell: mean step, "not reached", or "mean (k/n reached)"."""
+    n = stat.get("n", 0)
+    if not n:
+        return "not reached" if total else "—"
+    cell = format_mean_std(stat, spec=".0f")
+    return cell + (f" ({n}/{total} reached)" if n < total else "")
+
+
+def _seconds(value) -> float:
+    """Seconds a run recorded: a number, or the sum of a list / dict of them (per segment)."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_seconds(v) for v in value)
+    return float(value) if _finite(value) else 0.0
+
+
+def training_seconds(rows: list[dict]) -> tuple[float, int]:
+    """(sum of train_seconds, number of artifacts that recorded one) over the per-artifact rows.
+
+    This is the run's training time however its results.json was assembled: a run whose
+    artifacts were trained elsewhere (seed directories merged, then read back) still shows the
+    time their training took, not the seconds spent reading them.
+    """
+    timed = [r for r in rows if r.get("train_seconds") is not None]
+    return sum(_seconds(r["train_seconds"]) for r in timed), len(timed)
+
+
+def timing_line(results: dict) -> str:
+    secs, n = training_seconds(results.get("rows", []))
+    line = (f"Training time: {secs:.1f} s, the sum of what the {n} trained tickets and controls recorded"
+            if n else "Training time: not recorded")
+    line += " (early-bird, edge-popup and approximation extras are not timed)" if any(
+        results.get(k) for k in ("early_bird", "edge_popup", "approximation")) else ""
+    wall = results.get("wall_seconds")
+    if _finite(wall):
+        line += (f". The invocation that wrote results.json took {wall:.1f} s of wall time"
+                 + (" (it read finished artifacts back instead of training them)" if n and wall < 0.5 * secs else ""))
+    return line + "."
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -185,26 +300,46 @@ def _markdown(results: dict, ov: dict, images: list[str]) -> str:
            f"{cfg.get('optimizer')} lr {cfg.get('lr')}, rate {cfg.get('rate')} (output {cfg.get('output_rate')}), "
            f"{cfg.get('scope')}, rewind step {cfg.get('rewind_step')}, criterion {cfg.get('criterion')}"
            + (f", label noise {noise}" if noise else ""), ""]
+    data = results.get("data")
+    if data:  # older results.json have no "data" record
+        where = (f"generated with data seed {data['data_seed']}" if data.get("data_seed") is not None
+                 else f"from {data.get('source')}")
+        out += [f"Data: {data.get('dataset')}, {where}: {data.get('n_train')} training, {data.get('n_val')} "
+                f"validation (the last training examples), {data.get('n_test')} test examples.", ""]
+    out += [f"- Note: {note}" for note in results.get("notes", [])] + ([""] if results.get("notes") else [])
+    out += [f"- Warning: {w}" for w in results.get("warnings", [])] + ([""] if results.get("warnings") else [])
     m = results.get("machine", {})
-    out += [f"Machine: {m.get('cpu')}, {m.get('threads')} threads, torch {m.get('torch')}, {m.get('date')}; "
-            f"wall {results.get('wall_seconds')} s.", "", "## Test accuracy (%) per level, mean ± std over seeds", ""]
+    out += [f"Machine: {m.get('cpu')}, {threads_text(m.get('threads'))}, torch {m.get('torch')}, {m.get('date')}.",
+            "", timing_line(results), ""]
+    n_seeds = len(cfg.get("seeds") or []) or max((st["test_accuracy"]["n"] for lv in s["levels"]
+                                                   for st in lv["kinds"].values()), default=0)
+    out += ["## Test accuracy (%) per level", "",
+            "One seed: each cell is that seed's value (no spread to show)." if n_seeds == 1 else
+            f"Cells are mean ± sample standard deviation (ddof = 1) over {n_seeds} seeds.", ""]
+    has_val = _has_val(results)
+    runs = artifact_counts(results.get("rows", []))
     rows = []
     for lv in s["levels"]:
-        cells = [f"{_pct(lv['kinds'][k]['test_accuracy']['mean'])} ± {_pct(lv['kinds'][k]['test_accuracy']['std'])}"
-                 if k in lv["kinds"] else "" for k in kinds]
+        cells = [format_mean_std(lv["kinds"][k]["test_accuracy"], 100.0) if k in lv["kinds"] else ""
+                 for k in kinds]
         t = lv["kinds"].get("ticket", {})
-        es = t.get("early_stop_step", {}).get("mean", float("nan"))
-        sp = t.get("speed_step", {}).get("mean", float("nan"))
-        rows.append([str(lv["level"]), _pct(lv["density"]), *cells, f"{es:.0f}", f"{sp:.0f}"])
-    out += _table(["level", "% remaining", *kinds, "ticket early-stop step", "ticket step to 99% of dense"],
-                  rows) + [""]
+        es = format_mean_std(t.get("early_stop_step", {}), spec=".0f")
+        sp = speed_cell(t.get("speed_step", {}), runs.get((lv["level"], "ticket"), 0))
+        rows.append([str(lv["level"]), _pct(lv["density"]), *cells] + ([es, sp] if has_val else []))
+    out += _table(["level", "% remaining", *kinds]
+                  + (["ticket early-stop step", "ticket step to 99% of dense"] if has_val else []), rows) + [""]
+    if has_val:
+        out += ["Learning speed: the first evaluated step whose validation accuracy reaches 99% of the dense "
+                "net's best; \"not reached\" when no seed got there within the run, \"k/n\" when k of n seeds "
+                "did (the step is then their mean). In learning_speed.png a hollow triangle along the top edge marks "
+                "a point no seed reached.", ""]
     if s["claims"]:
         out += ["## Checks", ""] + [f"- [{'x' if c['holds'] else ' '}] {c['claim']} ({c['detail']})"
                                     for c in s["claims"]] + [""]
     if s.get("supermask"):
         out += ["## Supermasks (untrained, Zhou et al. 2019): best rows", ""]
         out += _table(["criterion", "density %", "weights", "accuracy %"],
-                      [[r["criterion"], _pct(r["density"]), r["weights"], f"{_pct(r['mean'])} ± {_pct(r['std'])}"]
+                      [[r["criterion"], _pct(r["density"]), r["weights"], format_mean_std(r, 100.0)]
                        for r in s["supermask"][:12]]) + [""]
     if ov["between_seeds"]:
         out += ["## Mask overlap between seeds (IoU)", ""]
@@ -215,7 +350,8 @@ def _markdown(results: dict, ov: dict, images: list[str]) -> str:
         if rows:
             keys = [k for k in rows[0] if not isinstance(rows[0][k], (list, dict))]
             out += [f"## {section.replace('_', '-')}", ""]
-            out += _table(keys, [[f"{r.get(k):.4g}" if isinstance(r.get(k), float) else str(r.get(k)) for k in keys]
+            out += _table(keys, [[f"{r.get(k):.4g}" if isinstance(r.get(k), float) else "—" if r.get(k) is None else str(r.get(k))
+                                  for k in keys]
                                  for r in rows]) + [""]
     for note in results.get("extras_notes", []):
         out.append(f"- {note}")
@@ -232,12 +368,16 @@ def write_lottery_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
     cfg = results.get("config", {})
     written: list[Path] = []
     noise = cfg.get("label_noise", 0)
+    several = len(cfg.get("seeds") or []) != 1
     written.append(plot_levels(s["levels"], "test_accuracy", run_dir / "ticket_plot.png", "test accuracy (%)",
-                               ("sparse double descent: " if noise else "") + "ticket vs controls, mean ± std over seeds"))
-    written.append(plot_levels(s["levels"], "early_stop_step", run_dir / "early_stop.png",
-                               "early-stopping iteration", "step of minimum validation loss", scale=1.0))
-    written.append(plot_levels(s["levels"], "speed_step", run_dir / "learning_speed.png", "training step",
-                               "first step with validation accuracy >= 99% of the dense net's best", scale=1.0))
+                               ("sparse double descent: " if noise else "") + "ticket vs controls"
+                               + (", mean ± std over seeds" if several else ", one seed")))
+    if _has_val(results):
+        written.append(plot_levels(s["levels"], "early_stop_step", run_dir / "early_stop.png",
+                                   "early-stopping iteration", "step of minimum validation loss", scale=1.0))
+        written.append(plot_levels(s["levels"], "speed_step", run_dir / "learning_speed.png", "training step",
+                                   "first step with validation accuracy >= 99% of the dense net's best", scale=1.0,
+                                   runs=artifact_counts(results.get("rows", []))))
     ov = mask_overlaps(run_dir, list(cfg.get("seeds", [])), int(cfg.get("levels", 0)))
     for p in (plot_overlap(ov, run_dir / "mask_overlap.png"),
               plot_edge_popup(results.get("edge_popup") or [], run_dir / "edge_popup.png",

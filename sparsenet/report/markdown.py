@@ -10,7 +10,8 @@ import math
 from typing import Any, Mapping, Sequence
 
 from .claims import Claim
-from .seedtable import WidthTable, percent_scale, speedup
+from .seedtable import (DESCRIPTIONS, LABELS, SPARSE_PHASE, WidthTable, fmt_seconds,
+                        percent_scale, sparse_variants, speedup)
 
 DASH = "—"
 Tails = Mapping[str, Mapping[str, Mapping[str, Mapping[str, float]] | None]]
@@ -33,12 +34,17 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str = ""
     return "\n".join(lines)
 
 
+def threads_text(threads: Any) -> str:
+    """ "1 thread", "4 threads"."""
+    return f"{threads} thread" + ("" if threads == 1 else "s")
+
+
 def machine_line(machine: Any) -> str:
     if not isinstance(machine, Mapping) or not machine:
         return "Machine: not recorded."
     parts = [str(machine.get("cpu") or "unknown CPU")]
     if machine.get("threads") is not None:
-        parts.append(f"{machine['threads']} threads")
+        parts.append(threads_text(machine["threads"]))
     if machine.get("torch"):
         parts.append(f"torch {machine['torch']}")
     if machine.get("date"):
@@ -97,6 +103,7 @@ def train_markdown(name: str, results: Mapping[str, Any], config: Mapping[str, A
         rows += [[f"{phase} seconds", fmt(secs)] for phase, secs in phases.items()]
     out += ["## Results", "", _table(["quantity", "value"], rows, "lr"), "",
             machine_line(results.get("machine")), ""]
+    out += _segments_section(results.get("segments"))
 
     layers = [lay for lay in results.get("layers") or [] if isinstance(lay, Mapping)]
     if layers:
@@ -115,6 +122,25 @@ def train_markdown(name: str, results: Mapping[str, Any], config: Mapping[str, A
     out += _images(images)
     out += _notes(notes)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _segments_section(segments: Any) -> list[str]:
+    """Training time of each process run of a run that was killed and resumed (one row each)."""
+    segs = [s for s in segments or [] if isinstance(s, Mapping)]
+    if len(segs) < 2:
+        return []
+    rows = []
+    for i, seg in enumerate(segs, 1):
+        m = seg.get("machine") if isinstance(seg.get("machine"), Mapping) else {}
+        where = ", ".join(str(x) for x in (m.get("cpu"), m.get("threads") and threads_text(m["threads"]),
+                                         m.get("device"), m.get("date")) if x) or DASH
+        rows.append([str(i), _cell(seg.get("steps")), fmt(seg.get("seconds")), where])
+    total = sum(seg["seconds"] for seg in segs if _isnum(seg.get("seconds")))
+    return ["## Segments", "",
+            f"The run was resumed {len(segs) - 1} time(s). Each segment is one process run; steps redone "
+            "after a kill (since its last checkpoint) count once, in the segment that kept them, so the "
+            f"total, {fmt(total)} s, is comparable with an uninterrupted run's training time.", "",
+            _table(["segment", "steps", "training seconds", "machine"], rows, "rrrl"), ""]
 
 
 def _tails_section(tails: Tails) -> list[str]:
@@ -146,20 +172,37 @@ def _tails_section(tails: Tails) -> list[str]:
 # ----------------------------------------------------------------------------- seed figure
 
 
-def results_rows(table: WidthTable) -> list[list[str]]:
-    """Rows of the main table: width | dense acc | sparse acc | Δ | live d/s | d s | s s | ×."""
+def results_rows(table: WidthTable, variant: str = "sparse") -> list[list[str]]:
+    """Rows of a results table: width | dense acc | `variant` acc | Δ | live d/s | d s | s s | ×."""
     rows = []
     for width, cells in table.items():
-        d, s = cells.get("dense"), cells.get("sparse")
+        d, s = cells.get("dense"), cells.get(variant)
         acc_d = d.accuracy if d else math.nan
         acc_s = s.accuracy if s else math.nan
         delta = acc_s - acc_d
         rows.append([
             str(width), fmt(acc_d), fmt(acc_s), fmt(delta, "+.2f"),
             f"{_cell(d.live_weights if d else None)} / {_cell(s.live_weights if s else None)}",
-            fmt(d.seconds if d else None), fmt(s.seconds if s else None),
-            fmt(speedup(cells), ".1f", "×"),
+            fmt_seconds(d.seconds if d else math.nan), fmt_seconds(s.seconds if s else math.nan),
+            fmt(speedup(cells, variant), ".1f", "×"),
         ])
+    return rows
+
+
+def phase_rows(table: WidthTable, variant: str) -> list[list[str]]:
+    """Rows of the per-phase time table of one variant: where the training time goes."""
+    rows = []
+    for width, cells in table.items():
+        c = cells.get(variant)
+        if c is None:
+            continue
+        parts = [c.hidden_live_weights, c.output_live_weights]
+        live = (f"{parts[0]:,} + {parts[1]:,}" if None not in parts else _cell(c.live_weights))
+        units = DASH if c.live_hidden_units is None else str(c.live_hidden_units)
+        ph = c.phase_seconds
+        main = SPARSE_PHASE if variant != "dense" else "dense"
+        secs = [fmt_seconds(_num_or_nan(x)) for x in (ph.get("burnin"), ph.get("prune"), ph.get(main), c.seconds)]
+        rows.append([str(width), live, units, *secs])
     return rows
 
 
@@ -177,29 +220,72 @@ def claim_line(claim: Claim) -> str:
     return f"- **({claim.key}) {claim.status}**: {claim.statement}. {claim.detail}"
 
 
+SEED_DOC = 'the seed document (design doc 000, H. Lee, "Stupid Optimization on MLP", 2016)'
+
+
+def _num_or_nan(x: Any) -> float:
+    return float(x) if _isnum(x) else math.nan
+
+
+def _count(x: Any) -> int | None:
+    return x if isinstance(x, int) and not isinstance(x, bool) else None
+
+
+def _protocol(results: Mapping[str, Any], variants: Sequence[str]) -> list[str]:
+    samples = results.get("samples") if isinstance(results.get("samples"), Mapping) else {}
+    budget, out_budget = _count(results.get("budget")), _count(results.get("output_budget"))
+    n_test = _count(results.get("n_test"))
+    lines = [f"Protocol of {SEED_DOC}: MLP in-H-10, online SGD (batch 1), "
+             f"{_cell(samples.get('burnin'))} dense burn-in samples, pruning by magnitude, then "
+             f"{_cell(samples.get('after_pruning'))} samples; tested on "
+             + ("the full test set" if n_test is None else f"{n_test:,} test examples")
+             + (" (--quick)" if results.get("quick") else "") + ".", ""]
+    if budget is not None and "sparse" in variants:
+        lines += [f"- **{LABELS['sparse']}**: hidden layer halved at the median |w| until ≤ "
+                  f"{budget:,} live weights, output layer dense (the seed's protocol): the total "
+                  "grows with the hidden units that survive."]
+    if budget is not None and out_budget is not None and "fixed-total" in variants:
+        lines += [f"- **{LABELS['fixed-total']}**: output layer pruned too, first, to the "
+                  f"{out_budget:,} largest |w|, then the hidden layer to the {budget:,} largest on "
+                  f"the units that keep an output: {budget + out_budget:,} live weights at every "
+                  "width (fewer where a layer is smaller)."]
+    return lines + ["", "Times are training seconds measured in this run on the machine below "
+                    "(numba compile and test evaluation excluded)."]
+
+
 def seed_markdown(results: Mapping[str, Any], table: WidthTable, reference: WidthTable,
-                  claims: Sequence[Claim], images: Sequence[tuple[str, str]],
+                  claims: Mapping[str, Sequence[Claim]], images: Sequence[tuple[str, str]],
                   runs: Sequence[tuple[str, str | None]], notes: Sequence[str]) -> str:
-    """report.md of a seed figure. `runs` lists (label, link to the run's report or None)."""
+    """report.md of a seed figure. `claims` maps a sparse variant to its claims; `runs` lists
+    (label, link to the run's report or None)."""
     dataset = results.get("dataset", "?")
     out = [f"# Seed figure: dense vs sparse MLP 784-H-10 on {dataset}", ""]
-    budget = results.get("budget")
-    if budget is not None:
-        out += [f"Weight budget of the sparse runs: {budget} live weights.", ""]
-    out += [machine_line(results.get("machine")), ""]
-    many = sorted({c.count for cells in table.values() for c in cells.values()} - {1})
-    out += ["## Results", "",
-            _table(["width", "dense acc (%)", "sparse acc (%)", "Δ points (sparse − dense)",
-                    "live weights dense / sparse", "dense s", "sparse s", "speed-up"],
-                   results_rows(table), "rrrrrrrr"), ""]
-    if many:
+    variants = sparse_variants(table) or ["sparse"]
+    out += _protocol(results, variants) + ["", machine_line(results.get("machine")), ""]
+    for v in variants:
+        out += [f"## Results: {LABELS[v]}", "", f"{DESCRIPTIONS[v].capitalize()}.", "",
+                _table(["width", "dense acc (%)", f"{LABELS[v]} acc (%)", "Δ points",
+                        "live weights dense / sparse", "dense s", f"{LABELS[v]} s", "speed-up"],
+                       results_rows(table, v), "rrrrrrrr"), ""]
+    if any(c.count > 1 for cells in table.values() for c in cells.values()):
         out += ["Some cells are means over several runs (seeds).", ""]
-    out += ["## Claims", ""] + [claim_line(c) for c in claims] + [""]
+    out += ["## Where the time goes", "",
+            "Seconds per phase; the dense burn-in and the pruning scale with the width by design, "
+            "the sparse-training phase with the live weights (hidden + output).", ""]
+    for v in variants:
+        out += [f"{LABELS[v]}:", "",
+                _table(["width", "live weights (hidden + output)", "hidden units", "burn-in s",
+                        "prune s", "sparse training s", "whole run s"],
+                       phase_rows(table, v), "rrrrrrr"), ""]
+    out += ["## Claims", ""]
+    for v, cs in claims.items():
+        out += [f"### {LABELS.get(v, v)}", ""] + [claim_line(c) for c in cs] + [""]
     ref = results.get("reference")
     if reference:
-        src = ref.get("source") if isinstance(ref, Mapping) else None
         name = ref.get("dataset", "?") if isinstance(ref, Mapping) else "?"
-        out += [f"## Reference ({name})", "", f"Source: {src or 'not given'}.", "",
+        out += [f"## Reference ({name})", "",
+                f"Accuracy and seconds reported in {SEED_DOC} (its author's code, {name}, his "
+                "machine); quoted, not measured here. The dashed lines of the figures.", "",
                 _table(["width", "dense acc (%)", "sparse acc (%)", "dense s", "sparse s",
                         "speed-up"], reference_rows(reference), "rrrrrr"), "",
                 "The reference numbers come from another dataset and machine: compare "
@@ -207,6 +293,9 @@ def seed_markdown(results: Mapping[str, Any], table: WidthTable, reference: Widt
     else:
         out += ["No reference numbers were recorded.", ""]
     out += _images(images)
+    if images and reference:
+        out += [f"Solid lines: measured in this run. Dashed lines (\"reference (MNIST)\"): the "
+                f"numbers reported in {SEED_DOC}.", ""]
     if runs:
         out += ["## Runs", ""]
         out += [f"- [{label}]({link})" if link else f"- {label}: no report" for label, link in runs]
@@ -215,5 +304,5 @@ def seed_markdown(results: Mapping[str, Any], table: WidthTable, reference: Widt
     return "\n".join(out).rstrip() + "\n"
 
 
-__all__ = ["train_markdown", "seed_markdown", "results_rows", "reference_rows", "claim_line",
+__all__ = ["train_markdown", "seed_markdown", "results_rows", "phase_rows", "reference_rows", "claim_line",
            "machine_line", "fmt"]

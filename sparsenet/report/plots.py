@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -18,8 +19,10 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullLocator
 
 from ..io import write_bytes
-from .seedtable import VARIANTS, WidthTable, percent_scale, reference_table, speedup
+from .layout import LayoutWarning, check_layout, relocate_legends
+from .seedtable import percent_scale
 from .stats import hill_estimator, log_histogram
+from .ticks import log_axis
 
 DPI = 110
 _COLORS = {"dense": "tab:blue", "sparse": "tab:orange", "burn-in": "tab:blue",
@@ -28,16 +31,31 @@ _COLORS = {"dense": "tab:blue", "sparse": "tab:orange", "burn-in": "tab:blue",
 
 def _figure(width: float, height: float) -> Figure:
     # "tight" layout fits labels at almost no cost; bbox_inches="tight" would draw twice.
-    return Figure(figsize=(width, height), layout="tight")
+    # The figure's dpi is the PNG's, so layout checks after savefig see the saved geometry.
+    return Figure(figsize=(width, height), layout="tight", dpi=DPI)
+
+
+def _render(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
 
 
 def _save(fig: Figure, path: str | Path) -> Path:
-    """Render `fig` to PNG bytes, write them atomically, free the figure."""
+    """Render `fig` to PNG bytes, write them atomically, free the figure.
+
+    A legend that lands on the data is moved out to the right of its panel and the figure
+    rendered again; any layout problem left (clipped or overlapping text, see
+    `layout.check_layout`) is reported as a LayoutWarning naming the file.
+    """
     FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
+    png = _render(fig)
+    if relocate_legends(fig):
+        png = _render(fig)
+    for problem in check_layout(fig, draw=False):
+        warnings.warn(f"{Path(path).name}: {problem}", LayoutWarning, stacklevel=2)
     fig.clear()
-    return write_bytes(path, buf.getvalue())
+    return write_bytes(path, png)
 
 
 def _finite(x: Any) -> bool:
@@ -58,8 +76,8 @@ def plot_magnitude_histograms(
     """One log-log panel per layer with one density curve per moment (e.g. burn-in, final).
 
     `series` maps a moment label to {layer: live magnitudes}, or None when that snapshot is
-    missing. The Hill tail index of each curve is given in its legend entry. Returns None
-    (nothing drawn) when no moment has data.
+    missing. The legend names the moments; each panel's title gives the sample size and
+    Hill tail index of every curve. Returns None (nothing drawn) when no moment has data.
     """
     present = {label: data for label, data in series.items() if data}
     if not present:
@@ -72,10 +90,12 @@ def plot_magnitude_histograms(
     fig = _figure(4.6 * ncols, 3.6 * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, layer in zip(axes, layers):
+        stats = []
         for label, data in present.items():
             values = data.get(layer)
             if values is None or values.size == 0:
                 continue
+            stats.append(f"{label}: n {values.size}, α {_fmt_alpha(hill_estimator(values))}")
             edges, density = log_histogram(values, bins=bins)
             centres = np.sqrt(edges[:-1] * edges[1:])  # geometric centre of a log bin
             keep = density > 0
@@ -83,27 +103,47 @@ def plot_magnitude_histograms(
             first = label == next(iter(present))
             ax.plot(centres[keep], density[keep], drawstyle="steps-mid",
                     color=_COLORS.get(label), linewidth=2.4 if first else 1.2,
-                    alpha=0.55 if first else 1.0, label=(
-                        f"{label}: n={values.size}, "
-                        f"Hill α={_fmt_alpha(hill_estimator(values))}"))
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_title(layer, fontsize=10)
+                    alpha=0.55 if first else 1.0, label=label)
+        log_axis(ax, "x")
+        log_axis(ax, "y")
+        ax.set_title(layer + ("\n" + " · ".join(stats) if stats else ""), fontsize=9)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("density")
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=8, loc="best")
     for ax in axes[len(layers):]:
         ax.set_visible(False)
     fig.suptitle(title)
     return _save(fig, path)
 
 
+def _phase_ends(events: Sequence[Mapping[str, Any]]) -> list[tuple[str, str, float]]:
+    """(phase, next phase, samples at the end of phase) for each change of training phase.
+
+    A phase ends at its last sample: a `phase_end` line's own "samples" when it has one, else
+    the largest "samples" of the phase's train and eval lines (the loop always logs the
+    last step of a phase). Phases without samples (pruning) do not count.
+    """
+    ends: dict[str, float] = {}
+    order: list[str] = []
+    for e in events:
+        phase = e.get("phase")
+        if e.get("event") in ("train", "eval", "phase_end") and _finite(e.get("samples")) and phase:
+            if phase not in ends:
+                order.append(str(phase))
+                ends[phase] = e["samples"]
+            ends[phase] = max(ends[phase], e["samples"])
+    return [(a, b, ends[a]) for a, b in zip(order, order[1:])]
+
+
 def plot_training_curve(events: Sequence[Mapping[str, Any]], path: str | Path,
                         title: str = "training") -> Path | None:
     """Training loss vs samples per phase, phase boundaries, test accuracy on a right axis.
 
-    Returns None when the metrics hold neither train nor eval lines.
+    Each logged loss is a marker (a phase logged once is still seen), the boundary between
+    two phases is drawn at the first one's last sample, and the x axis is logarithmic when
+    the first phase is under a tenth of the run (a 200-sample burn-in before 30000 sparse
+    samples). Returns None when the metrics hold neither train nor eval lines.
     """
     train = [e for e in events if e.get("event") == "train"
              and _finite(e.get("samples")) and _finite(e.get("loss"))]
@@ -116,19 +156,24 @@ def plot_training_curve(events: Sequence[Mapping[str, Any]], path: str | Path,
     for phase in dict.fromkeys(e.get("phase") for e in train):
         pts = [(e["samples"], e["loss"]) for e in train if e.get("phase") == phase]
         xs, ys = zip(*pts)
-        ax.plot(xs, ys, color=_COLORS.get(str(phase)), label=f"train loss ({phase})")
-    # A phase boundary is the first logged sample of a phase that follows another one.
-    for prev, cur in zip(train, train[1:]):
-        if cur.get("phase") != prev.get("phase"):
-            x = 0.5 * (prev["samples"] + cur["samples"])
-            ax.axvline(x, color="grey", linestyle=":", linewidth=1)
-            ax.annotate(f"{prev.get('phase')} → {cur.get('phase')}", (x, 0.02),
-                        xycoords=("data", "axes fraction"), rotation=90, fontsize=7,
-                        va="bottom", ha="right", color="grey")
+        ax.plot(xs, ys, marker="o", markersize=3.5, color=_COLORS.get(str(phase)),
+                label=f"train loss ({phase})")
+    ends = _phase_ends(events)
+    for prev, cur, x in ends:
+        ax.axvline(x, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(f"{prev} → {cur}", (x, 0.02), xycoords=("data", "axes fraction"),
+                    rotation=90, fontsize=7, va="bottom", ha="right", color="grey")
+    samples = [e["samples"] for e in train + evals]
+    if ends and min(samples) > 0 and ends[0][2] < 0.1 * max(samples):
+        log_axis(ax, "x")
+        ax.set_xlabel("training samples (log)")
+    else:
+        ax.set_xlabel("training samples")
     if train and all(e["loss"] > 0 for e in train):
-        ax.set_yscale("log")
-    ax.set_xlabel("training samples")
-    ax.set_ylabel("loss")
+        log_axis(ax, "y")
+        ax.set_ylabel("training loss (log)")
+    else:
+        ax.set_ylabel("training loss")
     handles, labels = ax.get_legend_handles_labels()
     legend_ax = ax
     if evals:
@@ -147,107 +192,4 @@ def plot_training_curve(events: Sequence[Mapping[str, Any]], path: str | Path,
     return _save(fig, path)
 
 
-def _series(table: WidthTable, variant: str, field: str) -> tuple[list[int], list[float]]:
-    xs, ys = [], []
-    for width, cells in table.items():
-        cell = cells.get(variant)
-        if cell is not None and math.isfinite(getattr(cell, field)):
-            xs.append(width)
-            ys.append(getattr(cell, field))
-    return xs, ys
-
-
-def _ratio_series(table: WidthTable) -> tuple[list[int], list[float]]:
-    pts = [(w, speedup(cells)) for w, cells in table.items()]
-    pts = [(w, r) for w, r in pts if math.isfinite(r)]
-    return [w for w, _ in pts], [r for _, r in pts]
-
-
-def _reference_label(reference: Mapping[str, Any] | None, what: str) -> str:
-    reference = reference or {}
-    src = reference.get("source")
-    name = reference.get("dataset", "")
-    return f"{what}, {name} reference".replace(",  ", ", ") + (f" ({src})" if src else "")
-
-
-def _log2_width_axis(ax, widths: Sequence[int]) -> None:
-    """Log2 x axis with a plain-number tick at each width that has data."""
-    ax.set_xscale("log", base=2)
-    ax.set_xlabel("hidden width")
-    ticks = sorted({w for w in widths if w > 0})
-    if ticks:
-        ax.set_xticks(ticks, [str(w) for w in ticks])
-        ax.xaxis.set_minor_locator(NullLocator())
-
-
-def _legend(ax) -> None:
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8)
-
-
-def plot_accuracy(table: WidthTable, reference: Mapping[str, Any] | None,
-                  path: str | Path, title: str = "test accuracy") -> Path:
-    """Test accuracy (%) vs hidden width (log2 axis): dense and sparse, reference dashed."""
-    ref = reference_table(reference)
-    fig = _figure(7.0, 4.4)
-    ax = fig.subplots()
-    for variant in VARIANTS:
-        xs, ys = _series(table, variant, "accuracy")
-        if xs:
-            ax.plot(xs, ys, "o-", color=_COLORS[variant], label=variant)
-        xs, ys = _series(ref, variant, "accuracy")
-        if xs:
-            ax.plot(xs, ys, "s--", color=_COLORS[variant], alpha=0.6,
-                    label=_reference_label(reference, variant))
-    _log2_width_axis(ax, [*table, *ref])
-    ax.set_ylabel("test accuracy (%)")
-    ax.grid(True, which="both", alpha=0.3)
-    _legend(ax)
-    ax.set_title(title)
-    return _save(fig, path)
-
-
-def plot_speed(table: WidthTable, reference: Mapping[str, Any] | None,
-               path: str | Path, ratio_line: float | None = None,
-               title: str = "training time") -> Path:
-    """Training seconds vs width (log-log) and, right, the dense/sparse time ratio per width."""
-    ref = reference_table(reference)
-    fig = _figure(11.0, 4.4)
-    ax, axr = fig.subplots(1, 2)
-    for variant in VARIANTS:
-        xs, ys = _series(table, variant, "seconds")
-        if xs:
-            ax.plot(xs, ys, "o-", color=_COLORS[variant], label=variant)
-        xs, ys = _series(ref, variant, "seconds")
-        if xs:
-            ax.plot(xs, ys, "s--", color=_COLORS[variant], alpha=0.6,
-                    label=_reference_label(reference, variant))
-    _log2_width_axis(ax, [*table, *ref])
-    ax.set_ylabel("training seconds")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-
-    xs, ratios = _ratio_series(table)
-    if xs:
-        axr.plot(xs, ratios, "o-", color="black", label="measured")
-        for x, r in zip(xs, ratios):
-            axr.annotate(f"{r:.1f}×", (x, r), textcoords="offset points", xytext=(0, 6),
-                         ha="center", fontsize=7)
-    rxs, rratios = _ratio_series(ref)
-    if rxs:
-        axr.plot(rxs, rratios, "s--", color="grey", alpha=0.7,
-                 label=_reference_label(reference, "dense/sparse"))
-    if ratio_line is not None:
-        axr.axhline(ratio_line, color="red", linestyle=":", linewidth=1,
-                    label=f"{ratio_line:g}× (claim)")
-    _log2_width_axis(axr, [*table, *ref])
-    axr.set_ylabel("dense / sparse training time")
-    axr.set_title("speed-up of sparse over dense")
-    axr.grid(True, which="both", alpha=0.3)
-    # Log y only with positive data on the axes (an empty log axis warns).
-    for a, has in ((ax, any(_series(t, v, "seconds")[0] for t in (table, ref) for v in VARIANTS)),
-                   (axr, bool(xs or rxs))):
-        if has:
-            a.set_yscale("log")
-        _legend(a)
-    return _save(fig, path)
+# The seed figure's accuracy.png and speed.png are drawn by `seed_plots`.

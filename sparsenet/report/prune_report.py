@@ -2,8 +2,8 @@
 
 Figures: accuracy vs sparsity, one curve per criterion, dense accuracy as a reference line
 (``accuracy_vs_sparsity.png``); per-layer densities at each criterion's highest sparsity
-(``layer_density.png``); the distribution of the weights before and after pruning for the
-first point (``weights_before_after.png``). ``report.md`` has the table of points, layer-collapse
+(``layer_density.png``); the distribution of the weights before pruning and after retraining,
+one row per point (``weights_before_after.png``). ``report.md`` has the table of points, layer-collapse
 warnings and the physically shrunk sizes.
 """
 from __future__ import annotations
@@ -13,9 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from ..io import load_tensors, write_text
+from .markdown import threads_text
 from .plots import _figure, _save
+from .ticks import log_axis
 
 
 def _x(s: float) -> float:
@@ -38,8 +41,14 @@ def plot_accuracy_vs_sparsity(points: list[dict], dense: dict | None, path: Path
                 linewidth=1.4, label=crit)
     if dense is not None:
         ax.axhline(100 * dense["accuracy"], color="black", linestyle="--", linewidth=1, label="dense")
-    ticks = sorted({s for p in points for s in [round(p["sparsity"], 3)]} | {0.5, 0.9, 0.99})
-    ticks = [t for t in ticks if 0 <= t < 1]
+    data = sorted({round(p["sparsity"], 3) for p in points if 0 <= p["sparsity"] < 1})
+    # the measured sparsities, plus the round ones that fall inside their range (no empty axis)
+    ticks = sorted(set(data) | {t for t in (0.5, 0.9, 0.99) if data and data[0] <= t <= data[-1]})
+    kept: list[float] = []
+    for t in ticks:  # at least 0.12 decades of density apart, so that labels never collide
+        if not kept or _x(t) - _x(kept[-1]) >= 0.12:
+            kept.append(t)
+    ticks = kept
     ax.set_xticks([_x(t) for t in ticks])
     ax.set_xticklabels([f"{100 * t:g}%" for t in ticks], rotation=45, fontsize=8)
     ax.set_xlabel("sparsity (fraction of weights removed; log density axis)")
@@ -67,32 +76,60 @@ def plot_layer_density(points: list[dict], path: Path, title: str) -> Path | Non
         ax.bar(xs, [100 * dens.get(n, 0.0) for n in layers], width, label=f"{crit} ({100 * p['sparsity']:.3g}%)")
     ax.set_xticks(np.arange(len(layers)) + 0.4 - width / 2)
     ax.set_xticklabels(layers, fontsize=8)
-    ax.set_yscale("log")
+    log_axis(ax, "y")
+    # Bars start at the bottom edge: put it on a decade below the lowest bar, so that bar
+    # heights compare (a tight view of 10.00-10.01 % would make equal densities look apart).
+    heights = [100 * row["density"] for p in best.values() for row in p["layers"] if row["density"] > 0]
+    if heights:
+        ax.set_ylim(10 ** math.floor(math.log10(min(heights)) - 1e-9),
+                    10 ** math.ceil(math.log10(max(heights) * 1.3)))
     ax.set_ylabel("density per layer (%)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=7)
     return _save(fig, path)
 
 
-def plot_weights_before_after(before: dict, after: dict, path: Path, title: str) -> Path | None:
-    layers = [n for n in before if n in after]
-    if not layers:
+MAX_HIST_POINTS = 12  # rows of weights_before_after.png; more points are listed in a note
+
+
+def _point_label(p: dict) -> str:
+    return f"{p.get('criterion', p['id'])} at {100 * p['sparsity']:.3g}%"
+
+
+def plot_weights_before_after(before: dict, afters: list[tuple[dict, dict]], path: Path, title: str) -> Path | None:
+    """Histograms of the dense weights (filled) and of each point's live weights after pruning and
+    retraining (outline): one row per point in `afters` ((point, weights) pairs), one column per layer.
+
+    Counts are on a log axis (pruning removes the bulk near zero). One legend, beside the top
+    right panel, so that it covers no bars.
+    """
+    layers = [n for n in before if any(n in after for _, after in afters)]
+    if not layers or not afters:
         return None
-    fig = _figure(4.2 * len(layers), 3.4)
-    axes = np.atleast_1d(fig.subplots(1, len(layers)))
-    for ax, n in zip(axes, layers):
-        b = before[n].float().numpy().ravel()
-        a = after[n].float().numpy().ravel()
-        a = a[a != 0]
-        lim = float(np.abs(b).max()) if b.size else 1.0
-        bins = np.linspace(-lim, lim, 81)
-        ax.hist(b, bins=bins, color="tab:blue", alpha=0.5, label=f"before (n={b.size})")
-        ax.hist(a, bins=bins, color="tab:red", alpha=0.8, label=f"after, live (n={a.size})")
-        ax.set_yscale("log")
-        ax.set_title(n, fontsize=9)
-        ax.set_xlabel("w")
-        ax.legend(fontsize=7)
-    fig.suptitle(title)
+    rows, cols = len(afters), len(layers)
+    fig = _figure(3.3 * cols + 1.9, 2.3 * rows + 0.7)
+    axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
+    for r, (point, after) in enumerate(afters):
+        for c, n in enumerate(layers):
+            ax = axes[r, c]
+            b = before[n].float().numpy().ravel()
+            a = after[n].float().numpy().ravel() if n in after else np.empty(0)
+            a = a[a != 0]
+            lim = float(max(np.abs(b).max() if b.size else 0.0, np.abs(a).max() if a.size else 0.0)) or 1.0
+            bins = np.linspace(-lim, lim, 81)
+            ax.hist(b, bins=bins, color="tab:blue", alpha=0.45, label="before pruning")
+            if a.size:
+                ax.hist(a, bins=bins, histtype="step", color="tab:red", linewidth=1.3, label="after (live)")
+            log_axis(ax, "y")
+            ax.set_title(f"{n}: {a.size} / {b.size} live", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=5, symmetric=True))
+            if r == rows - 1:
+                ax.set_xlabel("w", fontsize=8)
+            if c == 0:
+                ax.set_ylabel(f"{_point_label(point)}\ncount (log)", fontsize=8)
+    axes[0, -1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.04, 1.0), borderaxespad=0.0)
+    fig.suptitle(title, fontsize=10)
     return _save(fig, path)
 
 
@@ -101,7 +138,7 @@ def prune_markdown(name: str, results: dict, images: list[tuple[str, str]], note
     lines = [f"# {name}: pruning", ""]
     machine = results.get("machine") or {}
     if machine:
-        lines.append(f"Machine: {machine.get('cpu')}, {machine.get('threads')} threads, torch "
+        lines.append(f"Machine: {machine.get('cpu')}, {threads_text(machine.get('threads'))}, torch "
                      f"{machine.get('torch')}, {machine.get('date')}. Command: `{results.get('command', '')}`")
         lines.append("")
     if dense:
@@ -144,7 +181,7 @@ def write_prune_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
     run_dir = Path(run_dir)
     name = run_dir.resolve().name
     points = results.get("points", [])
-    notes: list[str] = []
+    notes: list[str] = [f"Warning: {w}" for w in results.get("warnings", [])]
     written: list[Path] = []
     images: list[tuple[str, str]] = []
     p = plot_accuracy_vs_sparsity(points, results.get("dense"), run_dir / "accuracy_vs_sparsity.png",
@@ -157,14 +194,20 @@ def write_prune_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
         written.append(p)
         images.append(("per-layer density", p.name))
     before_path = run_dir / "weights_dense.safetensors"
-    if points and before_path.is_file() and (run_dir / "weights" / f"{points[0]['id']}.safetensors").is_file():
-        before = load_tensors(before_path)
-        after = load_tensors(run_dir / "weights" / f"{points[0]['id']}.safetensors")
-        p = plot_weights_before_after(before, after, run_dir / "weights_before_after.png",
-                                      f"weights before / after: {points[0]['id']}")
+    ordered = sorted(points, key=lambda p: (p["criterion"], p["sparsity"]))
+    have = [p for p in ordered if (run_dir / "weights" / f"{p['id']}.safetensors").is_file()]
+    if have and before_path.is_file():
+        shown = have[:MAX_HIST_POINTS]
+        afters = [(p, load_tensors(run_dir / "weights" / f"{p['id']}.safetensors")) for p in shown]
+        p = plot_weights_before_after(load_tensors(before_path), afters, run_dir / "weights_before_after.png",
+                                      "weights before pruning and live weights after retraining")
         if p is not None:
             written.append(p)
             images.append(("weights before and after pruning", p.name))
+        left = [q["id"] for q in ordered if q not in shown]
+        if left:
+            notes.append(f"weights_before_after.png shows {len(shown)} of {len(ordered)} points; not shown: "
+                         + ", ".join(left) + ".")
     else:
         notes.append("weights_before_after.png not drawn: weight snapshots are missing.")
     written.append(write_text(run_dir / "report.md", prune_markdown(name, results, images, notes)))

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from ..io import write_text
 from .markdown import _table, fmt, machine_line
 from .plots import _figure, _save
+from .ticks import log_axis
 
 _ORDER = ("gd", "sgd", "adam", "newton", "sfn", "krylov-sfn", "hessian-free")
 _COLOR = {"gd": "tab:gray", "sgd": "tab:gray", "adam": "tab:olive", "newton": "tab:red", "sfn": "tab:blue",
@@ -29,25 +30,56 @@ def _plot_saddle(part: Mapping, path: Path) -> Path:
     fig = _figure(10, 3.6 * len(probs))
     for row, (name, prob) in enumerate(probs.items()):
         ax_l, ax_d = fig.add_subplot(len(probs), 2, 2 * row + 1), fig.add_subplot(len(probs), 2, 2 * row + 2)
-        for run in prob["runs"]:
+        top = 0.0
+        for i, run in enumerate(_sorted(prob["runs"])):
             m = run["method"]
-            ax_l.plot(range(len(run["loss"])), run["loss"], label=m, color=_COLOR.get(m))
-            ax_d.plot(range(len(run["distance_to_saddle"])), _pos(run["distance_to_saddle"]), label=m, color=_COLOR.get(m))
+            style = dict(label=m, color=_COLOR.get(m), linestyle=_STYLE.get(m, ("-",))[0],
+                         linewidth=max(0.9, 2.4 - 0.4 * i), zorder=2 + i)
+            ax_l.plot(range(len(run["loss"])), run["loss"], **style)
+            dist = _pos(run["distance_to_saddle"])
+            ax_d.plot(range(len(dist)), dist, **style)
+            top = max([top] + [d for d in dist if d is not None])
         ax_l.axhline(prob["saddle_loss"], color="k", ls=":", lw=0.8, label="saddle")
-        ax_l.set(title=f"{name}: loss", xlabel="iteration")
-        ax_d.set(title=f"{name}: ‖w − saddle‖ (axis from 1e-18)", xlabel="iteration", yscale="log", ylim=(1e-18, None))
+        ax_l.set(title=f"{name}: loss", xlabel="iteration", ylabel="loss")
+        log_axis(ax_d, "y")
+        ax_d.set(title=f"{name}: ‖w − saddle‖ (axis from 1e-18)", xlabel="iteration", ylabel="distance (log)",
+                 ylim=(1e-18, 10 * top if top > 0 else None))
         ax_l.legend(fontsize=8)
     return _save(fig, path)
 
 
+# Methods that land on top of each other (gd under adam, sfn under krylov-sfn) stay visible:
+# each has its own line style and marker, and the later-listed method draws thinner on top.
+_STYLE = {"gd": ("-", "o"), "sgd": ("-", "o"), "adam": ("--", "s"), "newton": ("-", "D"),
+          "sfn": ("-", "^"), "krylov-sfn": ("--", "v"), "hessian-free": ("-.", "x")}
+
+
 def _plot_rosenbrock(part: Mapping, path: Path) -> Path:
-    fig = _figure(6, 4)
+    fig = _figure(6.5, 4.2)
     ax = fig.add_subplot(1, 1, 1)
-    for run in part["runs"]:
-        ax.plot(range(len(run["loss"])), _pos(run["loss"]), label=run["method"], color=_COLOR.get(run["method"]))
-    ax.set(title="Rosenbrock from (-1.2, 1)", xlabel="iteration", ylabel="f", yscale="log", xscale="symlog")
+    runs = _sorted(part["runs"])
+    for i, run in enumerate(runs):
+        m = run["method"]
+        style, marker = _STYLE.get(m, ("-", "o"))
+        n = len(run["loss"])
+        # iteration + 1 on a log axis: the first iterations, where Newton-type methods finish,
+        # get as much room as the hundreds GD needs; iteration 0 sits at 1.
+        ax.plot(range(1, n + 1), _pos(run["loss"]), label=m, color=_COLOR.get(m), linestyle=style,
+                marker=marker, markevery=_markevery(n), markersize=4, fillstyle="none",
+                linewidth=max(0.9, 2.6 - 0.35 * i), zorder=2 + i)
+    log_axis(ax, "x")
+    log_axis(ax, "y")
+    ax.set(title="Rosenbrock from (-1.2, 1)", xlabel="iteration + 1 (log)", ylabel="f (log)")
+    ax.grid(alpha=0.3, which="major")
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def _markevery(n: int) -> list[int]:
+    """About 8 markers, evenly spaced on a log axis of 1..n."""
+    if n <= 8:
+        return list(range(n))
+    return sorted({min(n - 1, int(round(math.exp(k * math.log(n) / 8)) - 1)) for k in range(9)})
 
 
 def _plot_curves(part: Mapping, path: Path, title: str) -> Path:

@@ -8,11 +8,11 @@ from typing import Any
 
 from ..errors import SparsenetError
 from ..io import write_bytes, write_text
-from .claims import MIN_SPEEDUP, check_claims
+from .claims import MIN_SPEEDUP, check_all_claims
 from .markdown import seed_markdown
-from .plots import plot_accuracy, plot_speed
+from .seed_plots import plot_accuracy, plot_speed
 from .runs import read_results
-from .seedtable import reference_table, rows_table
+from .seedtable import LABELS, reference_table, rows_table, sparse_variants
 from .train_report import HISTOGRAM_FILES, write_train_report
 
 
@@ -41,7 +41,7 @@ def write_seed_report(seed_dir: Path, results: dict[str, Any]) -> list[Path]:
     reference = reference_table(results.get("reference"))
     if results.get("reference") is not None and not reference:
         notes.append("results.json has a \"reference\" entry without usable widths/values.")
-    claims = check_claims(table)
+    claims = check_all_claims(table)
 
     written = [plot_accuracy(table, results.get("reference"), seed_dir / "accuracy.png",
                              title=f"test accuracy, {results.get('dataset', '')}".rstrip(", ")),
@@ -52,6 +52,8 @@ def write_seed_report(seed_dir: Path, results: dict[str, Any]) -> list[Path]:
     # A report in every sub-run; one that cannot be written is noted, not fatal.
     runs: list[tuple[str, str | None]] = []
     largest_sparse: tuple[int, Path] | None = None
+    # Histograms of the seed's variant when it ran, else of the other sparse variant.
+    hist_variant = (sparse_variants(table) or ["sparse"])[0]
     for row in sorted(rows, key=lambda r: (r["width"], r["variant"])):
         label = f"width {row['width']} {row['variant']}"
         path = resolve_run_dir(seed_dir, row.get("run_dir"))
@@ -71,7 +73,7 @@ def write_seed_report(seed_dir: Path, results: dict[str, Any]) -> list[Path]:
             notes.append(f"{label}: {e}")
             runs.append((label, None))
             continue
-        if row["variant"] == "sparse" and (largest_sparse is None
+        if row["variant"] == hist_variant and (largest_sparse is None
                                            or row["width"] > largest_sparse[0]):
             largest_sparse = (row["width"], path)
 
@@ -80,18 +82,19 @@ def write_seed_report(seed_dir: Path, results: dict[str, Any]) -> list[Path]:
     else:
         # The sub-run report just drew its histograms; copy them up rather than redraw.
         width, path = largest_sparse
-        top = max(w for w, cells in table.items() if "sparse" in cells)
+        top = max(w for w, cells in table.items() if hist_variant in cells)
+        name = LABELS[hist_variant]
         if width != top:
-            notes.append(f"the width {top} sparse run has no report: the histograms are of "
+            notes.append(f"the width {top} {name} run has no report: the histograms are of "
                          f"width {width} instead.")
         for fname in HISTOGRAM_FILES:
             src = path / fname
             if src not in written:
-                notes.append(f"{fname} not drawn: the width {width} sparse run has no snapshot "
+                notes.append(f"{fname} not drawn: the width {width} {name} run has no snapshot "
                              "for it (see its report).")
                 continue
             written.append(write_bytes(seed_dir / fname, src.read_bytes()))
-            images.append((f"{fname[:-4].replace('_', ' ')} (width {width} sparse)", fname))
+            images.append((f"{fname[:-4].replace('_', ' ')} (width {width}, {name})", fname))
 
     text = seed_markdown(results, table, reference, claims, images, runs, notes)
     written.append(write_text(seed_dir / "report.md", text))

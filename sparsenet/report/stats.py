@@ -163,3 +163,19 @@ def summary(values: Any) -> dict[str, float]:
         "max_over_median": mx / median if median > 0 else nan,
         "kurtosis": kurt,
     }
+
+
+def format_mean_std(stat: Mapping[str, Any], scale: float = 1.0, spec: str = ".2f",
+                    missing: str = "—") -> str:
+    """"mean ± std" of a ``{"mean", "std", "n"}`` record (sample std), scaled by `scale`.
+
+    One value (n = 1, or a std that is not finite) shows the mean alone: a single seed has
+    no spread to report, and "± 0.00" would claim one. No value shows `missing`.
+    """
+    mean, std, n = stat.get("mean"), stat.get("std"), stat.get("n", 0)
+    if not n or not isinstance(mean, (int, float)) or not math.isfinite(mean):
+        return missing
+    text = f"{scale * mean:{spec}}"
+    if n > 1 and isinstance(std, (int, float)) and math.isfinite(std):
+        text += f" ± {scale * std:{spec}}"
+    return text

@@ -55,7 +55,7 @@ def draw_histograms(run_dir: Path, notes: list[str]) -> tuple[list[Path], dict[s
 def write_train_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
     """Write training_curve.png, weights_hist.png, grads_hist.png and report.md."""
     run_dir = Path(run_dir)
-    notes: list[str] = []
+    notes: list[str] = [f"Warning: {w}" for w in results.get("warnings", [])]
     config = read_config(run_dir, notes)
     metrics = read_metrics(run_dir, notes)
     written: list[Path] = []

@@ -28,10 +28,12 @@ class TorchEngine:
         self.optimizer = optimizer
         self.hooks = list(hooks)
 
-    def train(self, X: torch.Tensor, Y: torch.Tensor, order: torch.Tensor, batch_size: int):
-        """Steps over order (a multiple of batch_size). Returns (loss_sum over steps, steps done)."""
+    def train(self, X: torch.Tensor, Y: torch.Tensor, order: torch.Tensor, batch_size: int,
+              loss_start: float = 0.0):
+        """Steps over order (a multiple of batch_size). Returns (loss_start + the steps' losses, steps
+        done): continuing the running sum keeps it identical however the loop splits a run into chunks."""
         self.model.train()
-        loss_sum = 0.0
+        loss_sum = float(loss_start)
         steps = order.numel() // batch_size
         order = order.to(X.device)  # index on the data's device (no host round trip per batch)
         for s in range(steps):
@@ -104,7 +106,7 @@ class FusedEngine:
         t0 = time.perf_counter()
         X = np.zeros((1, int(self._args[0][0])), dtype=np.float32)
         self._kernel(X, np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.float32(0.0),
-                     *self._args, self.act_kind, np.float32(self.slope))
+                     *self._args, self.act_kind, np.float32(self.slope), 0.0)
         FusedEngine.compile_seconds = time.perf_counter() - t0
 
     def rebind(self) -> None:
@@ -132,11 +134,12 @@ class FusedEngine:
                       tuple(np.zeros(n, dtype=np.float32) for n in sizes),
                       tuple(np.zeros(n, dtype=np.float32) for n in sizes[1:]))
 
-    def train(self, X: torch.Tensor, Y: torch.Tensor, order: torch.Tensor, batch_size: int):
+    def train(self, X: torch.Tensor, Y: torch.Tensor, order: torch.Tensor, batch_size: int,
+              loss_start: float = 0.0):
         if batch_size != 1:
             raise SparsenetError(f"fused engine runs batch size 1, got {batch_size}")
         loss_sum, done = self._kernel(X.numpy(), Y.numpy(), order.numpy(), np.float32(self.lr),
-                                      *self._args, self.act_kind, np.float32(self.slope))
+                                      *self._args, self.act_kind, np.float32(self.slope), float(loss_start))
         return float(loss_sum), int(done)
 
     def state_dict(self) -> dict:

@@ -1,8 +1,10 @@
 """Engine hooks shared by every method that trains a masked network.
 
-`MaskHook` zeroes the gradients of pruned weights after backward (so momentum / Adam moments do
-not build up there) and re-zeroes the weights after every optimizer step (weight decay and Adam
-could otherwise move them): pruned weights stay exactly zero.
+`MaskHook` is the engine form of `sparsenet.masks.enforce_masks` (the same `zero_pruned_`
+operation): it zeroes the gradients of pruned weights after backward (so momentum / Adam moments
+do not build up there) and re-zeroes the weights after every optimizer step (weight decay and Adam
+could otherwise move them): pruned weights stay exactly zero. Outside the engine, use
+`enforce_masks` (or the handle `sparsenet.prune.prune` returns), which works in any loop.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ..masks import apply_masks
+from ..masks import zero_pruned_
 
 
 class MaskHook:
@@ -26,7 +28,9 @@ class MaskHook:
         for n, m in self.masks.items():
             g = params[n].grad
             if g is not None:
-                g.masked_fill_(~m, 0)
+                zero_pruned_(g, m)
 
     def after_step(self, model: nn.Module) -> None:
-        apply_masks(model, self.masks)
+        params = dict(model.named_parameters())
+        for n, m in self.masks.items():
+            zero_pruned_(params[n], m)

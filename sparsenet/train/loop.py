@@ -1,7 +1,9 @@
 """The one training loop.
 
 `train_phase` runs `steps` optimizer steps of one phase (burn-in, sparse, dense ...) through an
-engine, in chunks that end at every logging / evaluation / checkpoint boundary. Wall-clock time
+engine, in chunks that end at every logging / evaluation / checkpoint boundary and last at most
+about `LoopSettings.chunk_seconds` (so a progress bar moves >= 2x a second). The engine continues
+the running loss sum across chunks, so where chunks end never changes a result. Wall-clock time
 is measured around the engine only (evaluation, logging and checkpoints are not training time).
 Hooks (`on_start`, `on_eval`, `on_end`; per-step `after_backward`/`after_step` go to the engine)
 let methods plug in without editing the loop. A non-finite loss stops the run with
@@ -17,6 +19,7 @@ import torch
 from torch import nn
 
 from ..errors import DivergenceError
+from . import progress
 from .context import RunContext
 from .stream import SampleStream
 
@@ -37,6 +40,7 @@ class LoopSettings:
     log_every: int = 1000
     eval_every: int = 0
     checkpoint_every: int = 5000
+    chunk_seconds: float = progress.CHUNK_SECONDS  # chunk length between progress updates (0: 1 step)
 
 
 @torch.no_grad()
@@ -54,17 +58,15 @@ def evaluate(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, batch: int = 20
 
 def train_phase(ctx: RunContext, state: PhaseState, engine, data, stream: SampleStream, *,
                 settings: LoopSettings, stream_start: int, checkpoint: Callable[[PhaseState], dict],
-                hooks: Sequence = (), eval_data=None) -> PhaseState:
+                hooks: Sequence = (), eval_data=None, eval_split: str = "test") -> PhaseState:
     """Run the phase from `state.step` to `settings.steps`. `stream_start` is the phase's first
-    stream position; `checkpoint(state)` returns the dict to save (model, optimizer, ...)."""
+    stream position; `checkpoint(state)` returns the dict to save (model, optimizer, ...).
+    `eval_data` is evaluated every `settings.eval_every` steps and logged with ``"split":
+    eval_split`` (``"val"`` for a validation split, ``"test"`` for the test set)."""
     X, Y = data
     B = settings.batch_size
-    bar = None
-    if ctx.progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=settings.steps, initial=state.step, desc=state.phase, unit="step",
-                   leave=False, mininterval=0.5, disable=None)
+    bar = progress.bar(ctx.progress, total=settings.steps, initial=state.step, desc=state.phase)
+    first, seconds0, cap, last_loss = state.step, state.seconds, 1, None
     for h in hooks:
         getattr(h, "on_start", lambda *a: None)(ctx, state)
     try:
@@ -73,16 +75,15 @@ def train_phase(ctx: RunContext, state: PhaseState, engine, data, stream: Sample
             for every in (settings.log_every, settings.eval_every, settings.checkpoint_every):
                 if every > 0:
                     nxt = min(nxt, (state.step // every + 1) * every)
-            if ctx.kill_at_step is not None and ctx.kill_at_step > state.step:
-                nxt = min(nxt, ctx.kill_at_step)
-            n = nxt - state.step
+            n = min(nxt - state.step, cap)
             order = stream.take(stream_start + state.step * B, n * B)
             t0 = time.perf_counter()
-            loss_sum, done = engine.train(X, Y, order, B)
-            state.seconds += time.perf_counter() - t0
+            state.loss_sum, done = engine.train(X, Y, order, B, loss_start=state.loss_sum)
+            elapsed = time.perf_counter() - t0
+            state.seconds += elapsed
             state.step += done
-            state.loss_sum += loss_sum
             state.loss_steps += done
+            cap = progress.next_chunk(cap, done, elapsed, settings.chunk_seconds)
             if bar is not None:
                 bar.update(done)
             if done < n:
@@ -91,25 +92,30 @@ def train_phase(ctx: RunContext, state: PhaseState, engine, data, stream: Sample
                     f"{state.phase!r}; the last good checkpoint is {ctx.checkpoint_path}; "
                     f"lower --lr (or use a smaller --batch-size/optimizer change) and rerun")
             at = state.step
+            if at < nxt:
+                continue  # inside a chunk of the boundaries below: nothing to log or save yet
             if settings.log_every and (at % settings.log_every == 0 or at == settings.steps):
+                last_loss = state.loss_sum / max(1, state.loss_steps)
                 ctx.log({"event": "train", "phase": state.phase, "step": at,
-                         "samples": stream_start + at * B,
-                         "loss": state.loss_sum / max(1, state.loss_steps),
+                         "samples": stream_start + at * B, "loss": last_loss,
                          "seconds": round(state.seconds, 6)})
                 state.loss_sum, state.loss_steps = 0.0, 0
             if eval_data is not None and settings.eval_every and at % settings.eval_every == 0 \
                     and at < settings.steps:
                 m = evaluate(engine.model, *eval_data)
                 ctx.log({"event": "eval", "phase": state.phase, "step": at,
-                         "samples": stream_start + at * B, "split": "test", **m})
+                         "samples": stream_start + at * B, "split": eval_split, **m})
                 for h in hooks:
                     getattr(h, "on_eval", lambda *a: None)(ctx, state, m)
             if settings.checkpoint_every and at % settings.checkpoint_every == 0 and at < settings.steps:
                 ctx.save_checkpoint(checkpoint(state))
-            ctx.maybe_kill(at)
     finally:
         if bar is not None:
             bar.close()
+    if state.step > first:
+        loss = "" if last_loss is None else f", loss {last_loss:.4g}"
+        progress.line(ctx.progress, f"[train] {state.phase}: steps {first}-{state.step} of {settings.steps} "
+                                    f"in {state.seconds - seconds0:.1f} s{loss}")
     for h in hooks:
         getattr(h, "on_end", lambda *a: None)(ctx, state)
     return state

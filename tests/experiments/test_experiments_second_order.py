@@ -2,17 +2,19 @@
 parts resume, and the report is rebuilt from the run's files alone."""
 import json
 import os
+from dataclasses import replace
 
 import pytest
 
 from sparsenet import io
+from sparsenet.errors import SparsenetError
 from sparsenet.experiments.second_order import PARTS, SecondOrderConfig, effective, run_second_order
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("second-order")
-    results = run_second_order(SecondOrderConfig(dataset="synthetic", quick=True, threads=1, out=str(out)))
+    results = run_second_order(SecondOrderConfig(dataset="synthetic", quick=True, threads=1, run_dir=str(out)))
     return out, results
 
 
@@ -66,15 +68,18 @@ def test_slow_net_and_pruned_parts_record_curves_with_timing(quick_run):
 
 
 def test_parts_resume_and_only_changed_parts_rerun(tmp_path):
-    cfg = SecondOrderConfig(parts=("saddle", "rosenbrock"), quick=True, toy_iterations=10, threads=1, out=str(tmp_path))
+    cfg = SecondOrderConfig(parts=("saddle", "rosenbrock"), quick=True, toy_iterations=10, threads=1, run_dir=str(tmp_path))
     run_second_order(cfg)
     stamp = {p: os.stat(tmp_path / "parts" / f"{p}.json").st_mtime_ns for p in cfg.parts}
+    with pytest.raises(SparsenetError, match="pass --resume"):
+        run_second_order(cfg)
+    cfg = replace(cfg, resume=True)
     again = run_second_order(cfg)
     assert again["skipped_parts"] == ["saddle", "rosenbrock"]
     assert {p: os.stat(tmp_path / "parts" / f"{p}.json").st_mtime_ns for p in cfg.parts} == stamp
-    changed = run_second_order(SecondOrderConfig(parts=("saddle", "rosenbrock"), quick=True, toy_iterations=10, seed=1, threads=1, out=str(tmp_path)))
+    changed = run_second_order(replace(cfg, seed=1))
     assert changed["skipped_parts"] == ["rosenbrock"]  # the saddle part depends on the seed, Rosenbrock does not
-    fresh = run_second_order(SecondOrderConfig(parts=("rosenbrock",), quick=True, toy_iterations=10, resume=False, threads=1, out=str(tmp_path)))
+    fresh = run_second_order(replace(cfg, parts=("rosenbrock",), toy_iterations=11))
     assert fresh["skipped_parts"] == []
 
 
@@ -82,7 +87,7 @@ def test_cli_quick_and_report_from_files_only(tmp_path, capsys):
     from sparsenet.cli import main
     from sparsenet.report import write_report
 
-    rc = main(["reproduce", "second-order", "--quick", "--threads", "1", "--parts", "saddle", "--out", str(tmp_path)])
+    rc = main(["reproduce", "second-order", "--quick", "--threads", "1", "--parts", "saddle", "--run-dir", str(tmp_path)])
     assert rc == 0
     (tmp_path / "report.md").unlink()
     (tmp_path / "saddle.png").unlink()
@@ -100,7 +105,7 @@ def test_cli_quick_and_report_from_files_only(tmp_path, capsys):
 def test_bad_flags_are_one_line(tmp_path, capsys, args, needle):
     from sparsenet.cli import main
 
-    rc = main(["reproduce", "second-order", "--quick", "--out", str(tmp_path)] + args)
+    rc = main(["reproduce", "second-order", "--quick", "--run-dir", str(tmp_path)] + args)
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1 and needle in err
     assert not (tmp_path / "results.json").exists()
@@ -114,7 +119,7 @@ def test_fashion_mnist_slow_net_quick(tmp_path):
         load_dataset("fashion-mnist", None, seed=0)
     except DataError as e:
         pytest.skip(f"Fashion-MNIST not installed: {e}")
-    r = run_second_order(SecondOrderConfig(parts=("slow-net",), quick=True, threads=1, out=str(tmp_path)))
+    r = run_second_order(SecondOrderConfig(parts=("slow-net",), quick=True, threads=1, run_dir=str(tmp_path)))
     assert r["parts"]["slow-net"]["dataset"] == "fashion-mnist"
     assert all(run["final_train_loss"] < run["train_loss"][0] for run in r["parts"]["slow-net"]["runs"])
 
@@ -131,7 +136,7 @@ def test_cifar100_from_a_data_dir_gives_the_seed_shape(tmp_path):
         imgs = rng.integers(0, 256, (n, 3072), dtype=np.uint8)
         (data / name).write_bytes(cifar_pickle(imgs, [i % 100 for i in range(n)], label_key=b"fine_labels"))
     r = run_second_order(SecondOrderConfig(dataset="cifar100", data_dir=str(tmp_path), parts=("slow-net",), quick=True,
-                                           iterations=2, threads=1, out=str(tmp_path / "run")))
+                                           iterations=2, threads=1, run_dir=str(tmp_path / "run")))
     slow = r["parts"]["slow-net"]
     assert slow["dataset"] == "cifar100" and slow["shape"].startswith("3072->16")
     assert slow["hessian_blocks"] == [16 * 16 + 16, 100 * 16 + 100]

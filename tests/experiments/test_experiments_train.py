@@ -62,11 +62,11 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path, engine, kill_at):
     args = ["-m", "sparsenet", "train", "--dataset", "synthetic", "--spec", "64-32-10",
             "--burnin-steps", "200", "--steps", "400", "--budget", "300", "--checkpoint-every", "100",
             "--log-every", "50", "--no-progress", "--engine", engine, "--run-dir"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SPARSENET_TEST_KILL_AT_STEP=str(kill_at))
-    killed = subprocess.run([sys.executable] + args + [str(tmp_path / "k")], env=env, capture_output=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    fault = [sys.executable, str(ROOT / "tests/faults.py"), "kill-at-step", str(kill_at), "--"]
+    killed = subprocess.run(fault + args[2:] + [str(tmp_path / "k")], env=env, capture_output=True)
     assert killed.returncode == -9, killed.stderr.decode()
     assert (tmp_path / "k/checkpoint.pt").exists() and not (tmp_path / "k/results.json").exists()
-    env.pop("SPARSENET_TEST_KILL_AT_STEP")
     resumed = subprocess.run([sys.executable] + args + [str(tmp_path / "k"), "--resume"], env=env,
                              capture_output=True)
     assert resumed.returncode == 0, resumed.stderr.decode()

@@ -11,7 +11,7 @@ import torch
 
 from sparsenet import io
 from sparsenet.cli import main
-from sparsenet.experiments.lottery import KILL_ENV, run_lottery
+from sparsenet.experiments.lottery import run_lottery
 from sparsenet.experiments.lottery_config import LotteryConfig
 from sparsenet.lottery import level_counts
 
@@ -96,14 +96,14 @@ def _final_state(d: Path):
 def test_sigkill_after_level_2_of_5_then_rerun_matches_uninterrupted(tmp_path):
     args = [sys.executable, "-m", "sparsenet", "lottery", *QUICK, "--levels", "5", "--rate", "0.3",
             "--controls", "reinit", "--control-levels", "2,4", "--run-dir"]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), **{KILL_ENV: "2"})
-    killed = subprocess.run(args + [str(tmp_path / "k")], env=env, capture_output=True)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    fault = [sys.executable, str(ROOT / "tests/faults.py"), "kill-before-level", "3", "--"]
+    killed = subprocess.run(fault + args[3:] + [str(tmp_path / "k")], env=env, capture_output=True)
     assert killed.returncode == -9, killed.stderr.decode()
     assert (tmp_path / "k/seed0/level02/ticket/result.json").exists()
     assert not (tmp_path / "k/seed0/level03").exists() and not (tmp_path / "k/results.json").exists()
     done_before = (tmp_path / "k/seed0/level01/ticket/result.json").stat().st_mtime_ns
-    env.pop(KILL_ENV)
-    rerun = subprocess.run(args + [str(tmp_path / "k")], env=env, capture_output=True)
+    rerun = subprocess.run(args + [str(tmp_path / "k"), "--resume"], env=env, capture_output=True)
     assert rerun.returncode == 0, rerun.stderr.decode()
     # finished levels were not redone
     assert (tmp_path / "k/seed0/level01/ticket/result.json").stat().st_mtime_ns == done_before
@@ -121,11 +121,11 @@ def test_kill_mid_level_then_rerun_completes(tmp_path):
     """SIGKILL inside level 0's training loop (no artifact yet): the rerun redoes only that level."""
     args = [sys.executable, "-m", "sparsenet", "lottery", *QUICK, "--levels", "1", "--controls", "",
             "--run-dir", str(tmp_path / "k")]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), SPARSENET_TEST_KILL_AT_STEP="30")
-    assert subprocess.run(args, env=env, capture_output=True).returncode == -9
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    fault = [sys.executable, str(ROOT / "tests/faults.py"), "kill-at-step", "30", "--"]
+    assert subprocess.run(fault + args[3:], env=env, capture_output=True).returncode == -9
     assert not (tmp_path / "k/seed0/level00/ticket/result.json").exists()
-    env.pop("SPARSENET_TEST_KILL_AT_STEP")
-    assert subprocess.run(args, env=env, capture_output=True).returncode == 0
+    assert subprocess.run(args + ["--resume"], env=env, capture_output=True).returncode == 0
     ref = run_lottery(cfg(tmp_path / "u", levels=1, controls=()))
     got = io.read_json(tmp_path / "k/results.json")
     assert [_strip(r) for r in got["rows"]] == [_strip(r) for r in ref["rows"]]
@@ -145,10 +145,12 @@ def test_rerun_with_other_config_is_refused(tmp_path, capsys):
 def test_finished_run_can_be_continued_with_extras_without_redoing_levels(tmp_path):
     run_lottery(cfg(tmp_path, levels=1, controls=()))
     stamp = (tmp_path / "seed0/level01/ticket/result.json").stat().st_mtime_ns
-    r = run_lottery(cfg(tmp_path, levels=1, controls=(), early_bird=True, eb_every=20, eb_window=1, eb_threshold=0.5))
+    r = run_lottery(cfg(tmp_path, levels=1, controls=(), early_bird=True, eb_every=20, eb_window=1, eb_threshold=0.5,
+                        resume=True))
     assert (tmp_path / "seed0/level01/ticket/result.json").stat().st_mtime_ns == stamp
     assert r["early_bird"][0]["imp_level"] == 1
     assert io.read_json(tmp_path / "config.json")["config"]["early_bird"] is True
     # other early-bird settings: a new artifact, never the old one reused
-    run_lottery(cfg(tmp_path, levels=1, controls=(), early_bird=True, eb_every=20, eb_window=1, eb_threshold=0.4))
+    run_lottery(cfg(tmp_path, levels=1, controls=(), early_bird=True, eb_every=20, eb_window=1, eb_threshold=0.4,
+                    resume=True))
     assert len(list(tmp_path.glob("seed0/extras/early_bird_unstructured_rewind_*"))) == 2

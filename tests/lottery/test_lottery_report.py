@@ -15,8 +15,13 @@ def _row(level, kind, acc, density, es=100, seed=0):
             "early_stop_step": es, "early_stop_test_accuracy": acc}
 
 
-def test_mean_std_population():
-    assert mean_std([1.0, 3.0]) == {"mean": 2.0, "std": 1.0, "n": 2}
+def test_mean_std_is_the_sample_std():
+    # (1 - 2)² + (3 - 2)² = 2, over n - 1 = 1: std √2 (the population std would be 1)
+    assert mean_std([1.0, 3.0]) == {"mean": 2.0, "std": math.sqrt(2.0), "n": 2}
+    # 2,4,4,4,5,5,7,9: mean 5, squares sum to 32, 32 / 7
+    assert mean_std([2.0, 4, 4, 4, 5, 5, 7, 9])["std"] == math.sqrt(32 / 7)
+    one = mean_std([5.0])
+    assert one["mean"] == 5.0 and one["n"] == 1 and math.isnan(one["std"])  # no spread from one seed
     assert math.isnan(mean_std([])["mean"])
 
 

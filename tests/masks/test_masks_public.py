@@ -6,7 +6,7 @@ import pytest
 import sparsenet.masks as masks
 
 
-@pytest.mark.parametrize("module", ["core", "select", "shrink"])
+@pytest.mark.parametrize("module", ["core", "select", "shrink", "enforce"])
 def test_docstring_examples_run(module):
     mod = importlib.import_module(f"sparsenet.masks.{module}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)

@@ -49,8 +49,10 @@ def test_convnet_shrink_folds_constant_channels_into_the_fc_bias():
 
 def test_shrink_refuses_other_models():
     from torch import nn
-    with pytest.raises(ConfigError, match="physical removal supports MLP and ConvNet models, got Sequential"):
-        shrink(nn.Sequential(nn.Linear(2, 2)), {})
+    with pytest.raises(ConfigError, match="physical removal supports MLP, ConvNet and nn.Sequential stacks"):
+        shrink(nn.Linear(2, 2), {})
+    with pytest.raises(ConfigError, match="holds no Linear / Conv layer"):
+        shrink(nn.Sequential(nn.ReLU()), {})
 
 
 def test_han_threshold_is_quality_times_std():

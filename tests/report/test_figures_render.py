@@ -1,0 +1,103 @@
+"""Every figure of every report kind, rendered from a small real run and checked for layout.
+
+For each kind in the report registry a tiny run is made with the real command (synthetic
+data, a few steps), its report is written, and every figure's final render goes through
+`check_layout` (legends and titles inside the canvas, no legend over labels, ticks or data,
+tick labels apart, titles apart). `_save` reports each problem as a LayoutWarning naming the
+file; here any such warning fails, and the test also checks that every PNG was checked.
+"""
+import json
+import struct
+import warnings
+from pathlib import Path
+
+import pytest
+
+from sparsenet.cli import main
+from sparsenet.report import REPORTS, plots, write_report
+from sparsenet.report.layout import LayoutWarning
+
+SYN = ["--dataset", "synthetic"]
+TRAIN_MLP = ["--model", "mlp", "--spec", "64-32-10"]
+
+# kind -> argv of a small run of that kind (the run directory is found under --out)
+COMMANDS = {
+    "train": ["train", *SYN, "--spec", "64-32-10", "--n-train", "300", "--steps", "100",
+              "--burnin-steps", "50", "--log-every", "25", "--eval-every", "50", "--budget", "300",
+              "--no-progress"],
+    "prune": ["prune", *SYN, *TRAIN_MLP, "--n-train", "300", "--train-steps", "20", "--criteria",
+              "magnitude", "--sparsities", "0.8", "--retrain-steps", "5", "--no-progress"],
+    "prune-compare": ["prune", *SYN, *TRAIN_MLP, "--n-train", "300", "--train-steps", "20",
+                      "--criteria", "magnitude", "random", "--sparsities", "0.5", "0.9",
+                      "--retrain-steps", "5", "--no-progress"],
+    "lottery": ["lottery", *SYN, *TRAIN_MLP, "--n-train", "600", "--n-val", "100", "--n-test", "200",
+                "--steps", "40", "--eval-every", "10", "--levels", "2", "--rate", "0.5", "--controls",
+                "reinit", "--seeds", "0", "1", "--early-bird", "--eb-every", "10", "--eb-window", "2",
+                "--edge-popup-k", "10", "50", "--edge-popup-steps", "20", "--neuron-vs-weight",
+                "--approx-widths", "16", "32", "--approx-target-width", "8", "--threads", "1",
+                "--no-progress"],
+    "second-order": ["reproduce", "second-order", "--quick", *SYN, "--threads", "1"],
+    "seed-figure": ["reproduce", "seed-figure", *SYN, "--widths", "16", "32", "--budget", "200",
+                    "--burnin-steps", "50", "--steps", "100", "--no-progress"],
+    "bench": ["bench", "--shapes", "64x64x1", "--densities", "0.1", "--mlp", "16-32-10",
+              "--mlp-batches", "1", "--mlp-sparsities", "0.9", "--repeats", "1", "--warmup", "0",
+              "--threads", "1"],
+}
+MAX_SIDE_PX = 4000  # a figure taller or wider than this is not read on a screen
+
+
+def _run_dir(out: Path) -> Path:
+    """The run directory under `out`: the shallowest one with a results.json."""
+    found = sorted(out.rglob("results.json"), key=lambda p: len(p.parts))
+    assert found, f"no results.json under {out}"
+    return found[0].parent
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data.startswith(b"\x89PNG\r\n\x1a\n"), path
+    return struct.unpack(">II", data[16:24])  # IHDR: width, height
+
+
+def test_the_registry_lists_every_kind_a_command_writes():
+    kinds = REPORTS.names()
+    assert kinds, "no report kinds registered"
+    missing = sorted(set(kinds) - set(COMMANDS))
+    assert not missing, f"report kinds without a render run here: {missing}; add a small command"
+    assert not set(COMMANDS) - set(kinds), "a render run for a kind that has no report"
+
+
+@pytest.mark.parametrize("kind", REPORTS.names())
+def test_every_figure_renders_without_layout_problems(kind, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    argv = COMMANDS[kind] + ["--out", str(out)]
+    assert main(argv) == 0, argv
+    run_dir = _run_dir(out)
+    assert write_report(run_dir)  # the command's own report is there too; write it once more, checked
+
+    checked = []
+    real_check = plots.check_layout
+
+    def counting_check(fig, **kw):
+        problems = real_check(fig, **kw)
+        checked.append(problems)
+        return problems
+
+    monkeypatch.setattr(plots, "check_layout", counting_check)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        written = write_report(run_dir)
+    assert (run_dir / "report.md") in written
+    pngs = [p for p in written if p.suffix == ".png"]
+    layout = [str(w.message) for w in caught if issubclass(w.category, LayoutWarning)]
+    assert layout == [], f"{kind}: layout problems:\n" + "\n".join(layout)
+    # a figure copied from a sub-run (the seed figure's histograms) is rendered and checked once
+    distinct = {png.read_bytes() for png in pngs}
+    assert len(checked) == len(distinct), f"{kind}: {len(distinct)} figures but {len(checked)} layout checks"
+    assert all(p == [] for p in checked)
+    for png in pngs:
+        w, h = _png_size(png)
+        assert 200 <= w <= MAX_SIDE_PX and 150 <= h <= MAX_SIDE_PX, (png.name, w, h)
+    if kind != "bench":  # bench reports tables only
+        assert pngs, f"{kind}: no figure"
+    assert json.loads((run_dir / "results.json").read_text())["experiment"] == kind
