@@ -283,9 +283,10 @@ def seed_markdown(results: Mapping[str, Any], table: WidthTable, reference: Widt
     ref = results.get("reference")
     if reference:
         name = ref.get("dataset", "?") if isinstance(ref, Mapping) else "?"
+        src = ref.get("source") if isinstance(ref, Mapping) else None
         out += [f"## Reference ({name})", "",
-                f"Accuracy and seconds reported in {SEED_DOC} (its author's code, {name}, his "
-                "machine); quoted, not measured here. The dashed lines of the figures.", "",
+                f"Source: {src or 'not given'}. Reported there (dataset {name}, another machine), "
+                "quoted here, not measured: the dashed lines of the figures.", "",
                 _table(["width", "dense acc (%)", "sparse acc (%)", "dense s", "sparse s",
                         "speed-up"], reference_rows(reference), "rrrrrr"), "",
                 "The reference numbers come from another dataset and machine: compare "
@@ -294,8 +295,9 @@ def seed_markdown(results: Mapping[str, Any], table: WidthTable, reference: Widt
         out += ["No reference numbers were recorded.", ""]
     out += _images(images)
     if images and reference:
-        out += [f"Solid lines: measured in this run. Dashed lines (\"reference (MNIST)\"): the "
-                f"numbers reported in {SEED_DOC}.", ""]
+        src = ref.get("source") if isinstance(ref, Mapping) else None
+        out += ["Solid lines: measured in this run. Dashed lines (\"reference\"): the numbers "
+                f"reported in {src or 'the reference'}.", ""]
     if runs:
         out += ["## Runs", ""]
         out += [f"- [{label}]({link})" if link else f"- {label}: no report" for label, link in runs]

@@ -26,7 +26,7 @@ TRAIN = ["train", "--dataset", "synthetic", "--spec", "64-16-10", "--steps", "20
 PRUNE = ["prune", "--dataset", "synthetic", "--model", "mlp", "--spec", "64-16-10", "--n-train", "300",
          "--train-steps", "20", "--no-progress"]
 LOTTERY = ["lottery", "--dataset", "synthetic", "--model", "mlp", "--spec", "64-16-10", "--n-train", "400",
-           "--n-val", "100", "--steps", "10", "--eval-every", "5", "--levels", "1", "--controls", "",
+           "--n-val", "0", "--steps", "10", "--eval-every", "5", "--levels", "1", "--controls", "",
            "--supermask-criteria", "", "--no-progress", "--no-report"]
 
 

@@ -225,9 +225,9 @@ def test_seed_figure_markdown(seed_dir):
     assert f"| 32 | 90.00 | 89.50 | -0.50 | {32 * (IN + OUT)} / 100 | 40.00 | 1.60 | 25.0× |" in md
     assert "- **(a) PASS**" in md and "width 32: 89.50 vs 90.00 (Δ -0.50)" in md
     assert "- **(b) PASS**" in md and "width 32: dense 40.00 s / sparse 1.60 s = 25.0×" in md
-    assert "- **(c) PASS**" in md and "width 32: 1.60 s vs width 2: 1.00 s = 1.60×" in md
+    assert "- **(c) PASS**" in md and "width 32: 1.60 s (100 live) vs width 2: 1.00 s (100 live) = 1.60×" in md
     assert "Machine: Test CPU · 2 threads · torch 2.13.0 · 2025-01-02" in md
-    assert "Source: the blog post, figure 2." in md
+    assert "Source: the blog post, figure 2. Reported there" in md
     assert "| 64 | 98.00 | 97.50 | 32.00 | 1.30 | 24.6× |" in md
     assert "](accuracy.png)" in md and "](speed.png)" in md and "](weights_hist.png)" in md
     assert "(runs/w32-sparse/report.md)" in md
@@ -258,7 +258,7 @@ def test_seed_figure_with_failing_claims_and_missing_run(tmp_path):
     assert "Machine: not recorded." in md
     # The largest sparse width with a run directory is width 2 here, and the report says so.
     assert_png(d / "weights_hist.png")
-    assert "the width 64 sparse run has no report: the histograms are of width 2" in md
+    assert "the width 64 sparse (seed) run has no report: the histograms are of width 2" in md
 
 
 def test_not_a_run_directory(tmp_path):
