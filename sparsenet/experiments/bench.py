@@ -183,7 +183,7 @@ def run_bench(cfg: BenchConfig) -> dict:
 
 def format_tables(results: dict) -> str:
     m = results["machine"]
-    head = (f"# sparsenet bench\n\nMachine: {m.get('cpu', '?')}, {results['threads']} threads; versions: "
+    head = (f"# sparsenet bench\n\nMachine: {m.get('cpu', '?')}, {threads_text(results['threads'])}; versions: "
             + ", ".join(f"{k} {v}" for k, v in results["versions"].items())
             + f"; numba kernels ready in {results['numba_compile_seconds']} s.\n"
             "Min of the timed rounds, contenders interleaved in one process. × dense = dense total / contender total.\n\n")

@@ -22,7 +22,7 @@ are skipped on rerun, so the sweep resumes where it stopped.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import io
@@ -110,10 +110,6 @@ def effective(cfg: SeedFigureConfig) -> Plan:
 def resolve_run_dir(cfg: SeedFigureConfig) -> Path:
     """--run-dir, else OUT/seed-figure (defaults), OUT/seed-figure-quick (--quick), or with a hash."""
     return resolve(cfg, "seed-figure", tags=("quick",), bare_default=True)
-
-
-def _field_default(name: str):
-    return next(f.default for f in fields(SeedFigureConfig) if f.name == name)
 
 
 def run_config(cfg: SeedFigureConfig, width: int, variant: str, in_features: int, classes: int,

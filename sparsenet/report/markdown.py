@@ -235,9 +235,12 @@ def _protocol(results: Mapping[str, Any], variants: Sequence[str]) -> list[str]:
     samples = results.get("samples") if isinstance(results.get("samples"), Mapping) else {}
     budget, out_budget = _count(results.get("budget")), _count(results.get("output_budget"))
     n_test = _count(results.get("n_test"))
+    def n(x: Any) -> str:
+        return f"{x:,}" if _count(x) is not None else _cell(x)
+
     lines = [f"Protocol of {SEED_DOC}: MLP in-H-10, online SGD (batch 1), "
-             f"{_cell(samples.get('burnin'))} dense burn-in samples, pruning by magnitude, then "
-             f"{_cell(samples.get('after_pruning'))} samples; tested on "
+             f"{n(samples.get('burnin'))} dense burn-in samples, pruning by magnitude, then "
+             f"{n(samples.get('after_pruning'))} samples; tested on "
              + ("the full test set" if n_test is None else f"{n_test:,} test examples")
              + (" (--quick)" if results.get("quick") else "") + ".", ""]
     if budget is not None and "sparse" in variants:

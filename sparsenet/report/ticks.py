@@ -25,7 +25,7 @@ def plain_number(value: float, _pos=None) -> str:
     if value == 0 or not math.isfinite(value):
         return "0" if value == 0 else ""
     mag = abs(value)
-    if 1e-3 <= mag < 1e5:
+    if 1e-4 <= mag < 1e5:
         return f"{value:.6g}"
     exp = math.floor(math.log10(mag))
     mant = value / 10 ** exp

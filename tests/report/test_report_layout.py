@@ -97,7 +97,7 @@ def test_a_legend_in_a_free_corner_covers_nothing():
 
 
 @pytest.mark.parametrize("value, text", [
-    (2.0, "2"), (1.9, "1.9"), (0.05, "0.05"), (300.0, "300"), (10000.0, "10000"), (0.001, "0.001"),
+    (2.0, "2"), (1.9, "1.9"), (0.05, "0.05"), (300.0, "300"), (10000.0, "10000"), (0.001, "0.001"), (0.00025, "0.00025"),
     (0.0, "0"), (1e-6, "$10^{-6}$"), (2e-6, "$2\\times10^{-6}$"), (1e7, "$10^{7}$")])
 def test_plain_number(value, text):
     assert plain_number(value) == text
