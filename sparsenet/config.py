@@ -31,8 +31,11 @@ TOML layout: the keys sit at top level, or under a table named like the command 
 top-level ones and every other table is ignored (it belongs to another command), so one recipe can
 hold ``[train]`` and ``[prune]``. A file with tables but none for this command is refused in one
 line that names the command each table belongs to (``recipes/x.toml has a [prune] table but no
-[train] table: run `sparsenet prune --config recipes/x.toml` ...``); a table of no command is a
-typo, matched against the table names. TOML has no null: write ``"none"`` for None (as on the CLI).
+[train] table: run `sparsenet prune --config recipes/x.toml` ...``); a table named for no command
+is refused as a typo, matched against the table names (``[trian]``: did you mean ``[train]``?),
+and beside the command's own table only when it is close to one. The table names and their
+commands are recorded by `add_arguments` (the CLI builds every command's parser before parsing).
+TOML has no null: write ``"none"`` for None (as on the CLI).
 
 Run names: ``run_name("train", cfg)`` is ``train-`` + `config_hash` (8 hex digits of the sorted JSON
 of the non-default values, leaving out the `HASH_EXCLUDE` keys such as ``resume``, ``out`` and

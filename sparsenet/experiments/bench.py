@@ -19,6 +19,7 @@ import torch
 from .. import io
 from ..config import all_positive, config_to_dict, non_negative, option, positive
 from ..errors import ConfigError
+from ..report.markdown import threads_text
 from ..train.runtime import SEED_HELP, THREADS_HELP, check_threads, runtime
 
 FULL_SHAPES = ("4096x4096x128", "4096x4096x32", "1024x1024x128", "4096x4096x1")

@@ -103,16 +103,21 @@ def _points_inside(points: np.ndarray, box: Bbox) -> int:
 def _segments_inside(points: np.ndarray, box: Bbox, step: float = 1.0) -> int:
     """How many samples of the polyline `points` (display px, every `step` px) lie in `box`."""
     pts = points[np.isfinite(points).all(axis=1)]
-    if len(pts) == 0:
-        return 0
-    if len(pts) > 1:
-        pieces = [pts[:1]]
-        for a, b in zip(pts[:-1], pts[1:]):
-            n = max(1, min(4000, int(math.ceil(np.hypot(*(b - a)) / step))))
-            t = np.linspace(0.0, 1.0, n + 1)[1:, None]
-            pieces.append(a + t * (b - a))
-        pts = np.concatenate(pieces)
-    return _points_inside(pts, box)
+    if len(pts) < 2:
+        return _points_inside(pts, box) if len(pts) else 0
+    a, b = pts[:-1], pts[1:]
+    # only segments whose bounding box meets the legend can have samples in it
+    near = ((np.minimum(a[:, 0], b[:, 0]) < box.x1) & (np.maximum(a[:, 0], b[:, 0]) > box.x0)
+            & (np.minimum(a[:, 1], b[:, 1]) < box.y1) & (np.maximum(a[:, 1], b[:, 1]) > box.y0))
+    first = _points_inside(pts[:1], box)
+    a, d = a[near], (b - a)[near]
+    if len(a) == 0:
+        return first
+    n = np.clip(np.ceil(np.hypot(d[:, 0], d[:, 1]) / step), 1, 4000).astype(int)
+    seg = np.repeat(np.arange(len(a)), n)
+    k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)  # 0 .. n-1 within each segment
+    t = ((k + 1) / n[seg])[:, None]
+    return first + _points_inside(a[seg] + t * d[seg], box)
 
 
 def covered_data(legend: Legend, axes: Iterable[Axes], renderer) -> int:

@@ -1,10 +1,14 @@
 """check_layout on figures broken on purpose, legend relocation, and readable ticks."""
+import re
+
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from sparsenet.report.layout import check_layout, covered_data, relocate_legends
+from matplotlib.transforms import Bbox
+
+from sparsenet.report.layout import _segments_inside, check_layout, covered_data, relocate_legends
 from sparsenet.report.ticks import ReadableLogLocator, log_axis, plain_number, value_axis
 
 
@@ -89,6 +93,14 @@ def test_legend_over_the_data_and_its_relocation():
     assert not relocate_legends(fig)  # nothing left to move
 
 
+def test_a_line_crossing_a_box_counts_without_a_vertex_inside():
+    box = Bbox([[0, 0], [10, 10]])
+    # (-5, 5) -> (15, 5) sampled every pixel: x = -4 ... 15; inside 0 < x < 10: x = 1 ... 9
+    assert _segments_inside(np.array([[-5.0, 5.0], [15.0, 5.0]]), box) == 9
+    assert _segments_inside(np.array([[-5.0, 20.0], [15.0, 20.0]]), box) == 0  # passes above
+    assert _segments_inside(np.array([[5.0, 5.0]]), box) == 1  # a lone marker inside
+
+
 def test_a_legend_in_a_free_corner_covers_nothing():
     fig = _clean()
     fig.canvas.draw()
@@ -130,7 +142,8 @@ def test_a_wide_log_axis_keeps_decades_and_fits():
     ax.plot([1, 2], [1e-30, 1e4])
     log_axis(ax, "y")
     labels = _labels(ax)
-    assert "1" in labels and all(t.startswith("$") or t in ("1", "10", "100", "1000", "10000") for t in labels)
+    plain = {"0.0001", "0.001", "0.01", "0.1", "1", "10", "100", "1000", "10000"}
+    assert "1" in labels and all(t in plain or re.fullmatch(r"\$10\^\{-?\d+\}\$", t) for t in labels), labels
     assert check_layout(fig) == []
 
 
