@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,6 @@ class Case:
     needles: tuple[str, ...]  # each must appear in the error line
     before_work: bool = True  # refused before any work: --out must stay empty
     lottery: str | None = None  # corrupt a copy of the finished lottery run this way first
-    extra: dict = field(default_factory=dict)
 
 
 CASES = [
