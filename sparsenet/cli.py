@@ -132,7 +132,8 @@ def _bench_setup(p):
 
 
 def _bench_run(args):
-    from .experiments.bench import BenchConfig, format_tables, run_bench
+    from .experiments.bench import BenchConfig, run_bench
+    from .report.bench_report import format_tables
 
     cfg = build_config(BenchConfig, args)
     print(format_tables(run_bench(cfg)))

@@ -19,7 +19,7 @@ import torch
 from .. import io
 from ..config import all_positive, config_to_dict, non_negative, option, positive
 from ..errors import ConfigError
-from ..report.markdown import threads_text
+from ..report.bench_report import format_case, format_tables
 from ..train.runtime import SEED_HELP, THREADS_HELP, check_threads, runtime
 
 FULL_SHAPES = ("4096x4096x128", "4096x4096x32", "1024x1024x128", "4096x4096x1")
@@ -134,29 +134,6 @@ def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
             print(format_case(done[key]), file=sys.stderr, flush=True)
 
 
-def _fmt(v) -> str:
-    return "—" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.1f}")
-
-
-def format_case(case: dict) -> str:
-    if case["suite"] == "mlp":
-        head = (f"**MLP {'-'.join(map(str, case['sizes']))}, batch {case['batch']}, sparsity "
-                f"{case['sparsity']:g} ({case['activation']}): ms per training step**")
-        lines = [head, "", "| contender | step ms | × dense |", "|---|---:|---:|"]
-        lines += [f"| {r['contender']} | {_fmt(r['step'])} | {r['speedup']:.2f} |" for r in case["rows"]]
-        return "\n".join(lines)
-    head = (f"**layer {case['out']}x{case['in']}, batch {case['batch']}, density {case['density']:g} "
-            f"(nnz {case['nnz']}): ms**")
-    cols = ("fwd", "dX", "dW", "bwd", "update", "total", "total_fm")
-    lines = [head, "", "| contender | " + " | ".join(cols) + " | × dense (total) | × dense (fm) |",
-             "|---|" + "---:|" * (len(cols) + 2)]
-    for r in case["rows"]:
-        ratios = [f"{r[k]:.2f}" if k in r else "—" for k in ("speedup_total", "speedup_total_fm")]
-        lines.append(f"| {r['contender']} | " + " | ".join(_fmt(r.get(c)) for c in cols) + " | "
-                     + " | ".join(ratios) + " |")
-    return "\n".join(lines)
-
-
 def run_bench(cfg: BenchConfig) -> dict:
     from ..kernels.codegen import warm
     from ..train import machine_info
@@ -180,12 +157,3 @@ def run_bench(cfg: BenchConfig) -> dict:
             _mlp_rows(cfg, done, save)
         io.write_text(out / "table.md", format_tables(results))
         return results
-
-
-def format_tables(results: dict) -> str:
-    m = results["machine"]
-    head = (f"# sparsenet bench\n\nMachine: {m.get('cpu', '?')}, {threads_text(results['threads'])}; versions: "
-            + ", ".join(f"{k} {v}" for k, v in results["versions"].items())
-            + f"; numba kernels ready in {results['numba_compile_seconds']} s.\n"
-            "Min of the timed rounds, contenders interleaved in one process. × dense = dense total / contender total.\n\n")
-    return head + "\n\n".join(format_case(c) for c in results["cases"].values()) + "\n"

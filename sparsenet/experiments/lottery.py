@@ -28,13 +28,13 @@ import torch
 from .. import io
 from ..config import config_from_dict, config_to_dict
 from ..data import data_seed, load_dataset
-from ..errors import ConfigError, SparsenetError
+from ..errors import ConfigError
 from ..lottery.controls import control_start
 from ..lottery.double_descent import noisy_labels
 from ..lottery.imp import level_counts, prune_level, rewind
 from ..lottery.mask_criteria import mask_scores
 from ..lottery.supermask import supermask_accuracy, supermask_table
-from ..lottery.training import TrainSpec, train_masked
+from ..lottery.training import train_masked
 from ..masks import full_masks, prunable_names, save_masks
 from ..models import build_model
 from ..train import RunContext, SampleStream, machine_info
@@ -43,8 +43,8 @@ from ..train.runtime import parse_device, runtime
 from ..train.health import logged_losses, run_warning
 from . import lottery_artifacts
 from ..rundir import open_run, resolve
-from .lottery_config import LotteryConfig
-from .lottery_summary import summarize
+from .lottery_config import LotteryConfig, train_spec
+from ..lottery.summary import summarize
 
 VERSION = "0.1.0"
 
@@ -121,11 +121,6 @@ def init_state(build, seed: int) -> dict:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return {k: v.detach().clone() for k, v in build().state_dict().items()}
-
-
-def train_spec(cfg: LotteryConfig) -> TrainSpec:
-    return TrainSpec(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
-                     momentum=cfg.momentum, eval_every=cfg.eval_every, log_every=cfg.eval_every)
 
 
 def check_feasible(cfg: LotteryConfig, model) -> list[dict[str, int]]:

@@ -12,6 +12,7 @@ from ..config import non_negative, option, positive
 from ..lottery.controls import CONTROLS
 from ..lottery.errors import PruneRateError, RewindError, TopKError
 from ..lottery.imp import check_rate
+from ..lottery.training import TrainSpec
 from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
 from ..train.runtime import DEVICE_HELP, THREADS_HELP, check_device_text, check_threads
 
@@ -136,4 +137,10 @@ class LotteryConfig:
         return sorted(set(self.control_levels)) if self.control_levels else list(range(1, self.levels + 1))
 
 
-__all__ = ["LotteryConfig"]
+def train_spec(cfg: LotteryConfig) -> TrainSpec:
+    """How each ticket and control is trained, from the config."""
+    return TrainSpec(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
+                     momentum=cfg.momentum, eval_every=cfg.eval_every, log_every=cfg.eval_every)
+
+
+__all__ = ["LotteryConfig", "train_spec"]

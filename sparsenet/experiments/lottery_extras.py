@@ -34,7 +34,7 @@ from ..lottery.training import TrainSpec, make_optimizer, train_masked
 from ..masks import save_masks
 from ..models import MLP
 from ..train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, train_phase
-from .lottery_config import LotteryConfig
+from .lottery_config import LotteryConfig, train_spec
 from .lottery_artifacts import read_extra_result, read_init
 
 
@@ -177,8 +177,6 @@ def approximation_rows(cfg: LotteryConfig, sdir: Path, data, seed: int, spec: Tr
 
 
 def run_extras(cfg: LotteryConfig, run_dir: Path, data, build, counts, per_seed: dict) -> dict:
-    from .lottery import train_spec
-
     spec = train_spec(cfg)
     out: dict = {}
     if cfg.early_bird:

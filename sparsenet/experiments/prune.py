@@ -31,7 +31,7 @@ from ..allocation import collapse_problems
 from ..criteria import MovementAccumulator
 from ..config import config_from_dict, config_to_dict
 from ..data import data_seed, load_dataset
-from ..errors import ConfigError, SparsenetError
+from ..errors import ConfigError
 from ..masks import apply_masks, count_live, count_total, full_masks, layer_stats, prunable_names, save_masks
 from ..models import build_model
 from ..prune import MaskHook, ScheduledPruning, density_masks, han_schedule, prune, shrink, unit_links

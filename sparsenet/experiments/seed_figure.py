@@ -31,7 +31,7 @@ from ..errors import SparsenetError
 from ..train import FusedEngine, machine_info
 from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads, runtime
 from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP, open_run, resolve
-from .train import VERSION, run_train
+from .train import run_train
 from .train_config import TrainConfig
 
 # The seed's reported numbers (MNIST, the author's laptop, scipy): facts to compare against.

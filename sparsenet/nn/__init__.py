@@ -1,5 +1,6 @@
 """Layers: SparseLinear (CSR, O(nnz) forward/backward/update) and model conversions."""
-from .sparse_linear import SparseLinear, densify, export_dense, sparsify
+from .convert import densify, export_dense, sparsify
+from .sparse_linear import SparseLinear
 from .sparse_mlp import sparse_mlp
 
 __all__ = ["SparseLinear", "sparsify", "densify", "export_dense", "sparse_mlp"]

@@ -10,9 +10,7 @@ state_dict loads into a SparseLinear (values are gathered at its pattern).
 """
 from __future__ import annotations
 
-import copy
 import math
-import os
 
 import torch
 from torch import nn
@@ -31,9 +29,19 @@ _EXPORT_HINT = ("{tool} cannot trace SparseLinear's kernels: give it `sparsenet.
 _is_exporting = getattr(torch.compiler, "is_exporting", lambda: False)  # torch < 2.5 has no such test
 
 
-@torch.compiler.disable  # a graph break: dynamo runs the kernels (numba/numpy, torch.sparse CSR) eagerly
+_EAGER = None
+
+
 def _sparse_linear_eager(x, values, bias, pattern, kernel):
-    return sparse_linear(x, values, bias, pattern, kernel)
+    """The kernels behind a graph break: dynamo runs them (numba/numpy, torch.sparse CSR) eagerly.
+
+    The disabled wrapper is built on first use under torch.compile, not at import: creating it
+    imports torch._dynamo, which costs about a second at every start of a command that never compiles.
+    """
+    global _EAGER
+    if _EAGER is None:
+        _EAGER = torch.compiler.disable(sparse_linear)
+    return _EAGER(x, values, bias, pattern, kernel)
 
 
 class SparseLinear(nn.Module):
@@ -241,49 +249,3 @@ class SparseLinear(nn.Module):
             for k in state_dict:
                 if k.startswith(prefix) and k[len(prefix):] not in ("weight", "bias") and "." not in k[len(prefix):]:
                     unexpected_keys.append(k)
-
-
-def sparsify(model: nn.Module, masks) -> nn.Module:
-    """Replace every nn.Linear whose `<name>.weight` has a mask by a SparseLinear, in place.
-
-    `masks` may instead be the path of a compact checkpoint (`sparsenet.save`): its sparse layers
-    replace the model's layers of the same names and everything else loads strictly
-    (`sparsenet.nn.checkpoint.load_into`).
-    """
-    if isinstance(masks, (str, os.PathLike)):
-        from .checkpoint import load_into
-
-        return load_into(model, masks)
-    for name, module in list(model.named_modules()):
-        for child_name, child in list(module.named_children()):
-            full = f"{name}.{child_name}" if name else child_name
-            key = full + ".weight"
-            if isinstance(child, nn.Linear) and key in masks:
-                setattr(module, child_name, SparseLinear.from_linear(child, masks[key]))
-    return model
-
-
-def densify(model: nn.Module) -> nn.Module:
-    """Replace every SparseLinear by an equivalent nn.Linear, in place (lossless)."""
-    if isinstance(model, SparseLinear):
-        return model.to_linear()
-    for module in list(model.modules()):
-        for child_name, child in list(module.named_children()):
-            if isinstance(child, SparseLinear):
-                setattr(module, child_name, child.to_linear())
-    return model
-
-
-def export_dense(model: nn.Module) -> nn.Module:
-    """A copy of `model` with every SparseLinear as a plain nn.Linear (zeros off the pattern), for
-    torch.export / ONNX / torch.jit, which cannot trace SparseLinear's kernels; `model` is unchanged.
-
-    >>> import torch
-    >>> layer = SparseLinear.from_dense(torch.tensor([[1., 0.], [0., 2.]]))
-    >>> dense = export_dense(torch.nn.Sequential(layer))
-    >>> type(dense[0]).__name__, dense[0].weight.tolist()
-    ('Linear', [[1.0, 0.0], [0.0, 2.0]])
-    >>> torch.jit.script(dense)(torch.tensor([[3., 4.]])).tolist()
-    [[3.0, 8.0]]
-    """
-    return densify(copy.deepcopy(model))

@@ -12,7 +12,6 @@ panel, past its right-hand tick labels; the figure writer calls it before the fi
 from __future__ import annotations
 
 import itertools
-import math
 from typing import Iterable, Iterator
 
 import numpy as np

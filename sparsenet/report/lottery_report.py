@@ -360,7 +360,7 @@ def _markdown(results: dict, ov: dict, images: list[str]) -> str:
 
 
 def write_lottery_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
-    from ..experiments.lottery_summary import summarize
+    from ..lottery.summary import summarize
 
     run_dir = Path(run_dir)
     # recomputed from the per-artifact rows, so a report of an older run gets every current check

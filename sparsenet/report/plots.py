@@ -16,7 +16,6 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
 
 from ..io import write_bytes
 from .layout import LayoutWarning, check_layout, relocate_legends

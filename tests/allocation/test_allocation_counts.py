@@ -1,5 +1,4 @@
 """Allocations: uniform, global, ERK/ER, floors, budgets — counts by hand and exact totals."""
-import math
 
 import pytest
 import torch

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from sparsenet.cli import main
-from sparsenet.errors import SparsenetError
 from sparsenet.experiments.seed_figure import (FULL_WIDTHS, QUICK_STEPS, QUICK_TEST, QUICK_WIDTHS,
                                                SeedFigureConfig, effective, run_config)
 

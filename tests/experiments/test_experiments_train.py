@@ -10,7 +10,6 @@ import torch
 
 from sparsenet import io
 from sparsenet.cli import main
-from sparsenet.errors import DivergenceError
 from sparsenet.experiments.train import run_train
 from sparsenet.experiments.train_config import TrainConfig
 from sparsenet.models import MLP

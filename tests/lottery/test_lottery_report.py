@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from sparsenet.experiments.lottery_summary import claims, mean_std, summarize
+from sparsenet.lottery.summary import claims, mean_std, summarize
 from sparsenet.lottery import noisy_labels
 from sparsenet.masks import save_masks
 from sparsenet.report.lottery_report import mask_overlaps
@@ -41,7 +41,7 @@ def test_claims_at_21_and_7_percent():
 
 
 def test_speed_step_is_first_step_reaching_99_percent_of_dense_best():
-    from sparsenet.experiments.lottery_summary import speed_steps
+    from sparsenet.lottery.summary import speed_steps
 
     curve = lambda accs: [{"step": 10 * (i + 1), "val_accuracy": a} for i, a in enumerate(accs)]  # noqa: E731
     rows = [dict(_row(0, "ticket", 0.9, 1.0), curve=curve([0.5, 0.8, 0.9, 0.85])),

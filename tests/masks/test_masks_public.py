@@ -3,7 +3,6 @@ import importlib
 
 import pytest
 
-import sparsenet.masks as masks
 
 
 @pytest.mark.parametrize("module", ["core", "select", "shrink", "enforce"])

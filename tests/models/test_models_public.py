@@ -3,7 +3,6 @@ import importlib
 
 import pytest
 
-import sparsenet.models as models
 
 
 @pytest.mark.parametrize("module", ["spec", "activations", "mlp", "builders"])

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+import sparsenet.nn.convert as convert_module
 import sparsenet.nn.sparse_linear as sparse_linear_module
 from sparsenet.errors import SparsenetError
 from sparsenet.nn import SparseLinear, export_dense
@@ -71,4 +72,5 @@ def test_export_dense_of_a_bare_layer_and_its_device():
 
 
 def test_sparse_linear_docstring_examples_run():
-    assert doctest.testmod(sparse_linear_module, raise_on_error=False).failed == 0
+    for mod in (sparse_linear_module, convert_module):
+        assert doctest.testmod(mod, raise_on_error=False).failed == 0

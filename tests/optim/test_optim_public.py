@@ -4,7 +4,6 @@ import importlib
 
 import pytest
 
-import sparsenet.optim as optim
 
 
 @pytest.mark.parametrize("module", ["", ".space", ".sfn", ".subspace"])

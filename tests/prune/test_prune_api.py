@@ -7,7 +7,7 @@ from torch import nn
 from sparsenet.errors import ConfigError
 from sparsenet.masks import count_live
 from sparsenet.models import MLP, build_model
-from sparsenet.prune import MaskHook, ScheduledPruning, prune
+from sparsenet.prune import ScheduledPruning, prune
 from sparsenet.schedules import gradual
 from sparsenet.train import TorchEngine
 

@@ -1,7 +1,5 @@
 """`sparsenet prune` end to end on the synthetic dataset: files, report, comparison figure,
 finished points skipped on rerun, one-line errors before any work."""
-import json
-from pathlib import Path
 
 import pytest
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from sparsenet.data import load_dataset
 from sparsenet.models import build_model

@@ -3,7 +3,6 @@ per-segment training time, and file modes that follow the umask."""
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
