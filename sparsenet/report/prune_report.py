@@ -108,6 +108,7 @@ def plot_weights_before_after(before: dict, afters: list[tuple[dict, dict]], pat
         return None
     rows, cols = len(afters), len(layers)
     fig = _figure(3.3 * cols + 1.9, 2.3 * rows + 0.7)
+    fig.set_layout_engine("constrained")  # "tight" lets the figure title run into the top panels' titles
     axes = np.atleast_2d(fig.subplots(rows, cols, squeeze=False))
     for r, (point, after) in enumerate(afters):
         for c, n in enumerate(layers):

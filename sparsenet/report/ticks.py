@@ -115,7 +115,7 @@ class ReadableLogLocator(Locator):
             need = sum(0.62 * size_px * max(3, _chars(plain_number(t))) + 0.8 * size_px for t in ticks)
         else:
             need = len(ticks) * 1.9 * size_px
-        return need <= length_px
+        return 1.3 * need <= length_px  # margin: label widths are estimated, and unequal gaps on a 1-3 decade
 
 
 def log_axis(ax, which: str = "y") -> None:
