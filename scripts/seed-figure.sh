@@ -4,4 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/sparsenet reproduce seed-figure "$@"
+# --resume: running the main job again continues a killed run or reuses a finished one instead of refusing
+exec .venv/bin/sparsenet reproduce seed-figure --resume "$@"
