@@ -20,7 +20,7 @@ from torch import nn
 from torch.func import functional_call
 
 from ..errors import ConfigError, SparsenetError
-from ..masks import prunable_names
+from ..masks import mask_shapes, prunable_names, sparse_layers
 from ..registry import Registry
 
 Batch = tuple[torch.Tensor, torch.Tensor]
@@ -39,7 +39,33 @@ class Criterion:
     granularity: str = "weight"  # "weight": one score per weight; "neuron": one per output unit
 
     def __call__(self, model: nn.Module, **kwargs) -> Scores:
-        return self.fn(model, **kwargs)
+        sparse = sparse_layers(model)
+        if not sparse:
+            return self.fn(model, **kwargs)
+        return _score_sparse(self.fn, model, sparse, kwargs)
+
+
+def _score_sparse(fn, model: nn.Module, sparse: dict, kwargs: dict) -> Scores:
+    """Score a model with SparseLinear layers on its live weights only.
+
+    The criterion runs on a dense twin (`export_dense`: each SparseLinear as an nn.Linear with
+    zeros off the pattern, keyed ``<layer>.weight``); the SparseLinear's dead entries then score
+    ``-inf`` (already dead). The model itself is never touched, so criteria stay pure.
+    """
+    from ..nn import export_dense  # lazy: sparsenet.nn sits above the criteria
+
+    if kwargs.get("names") is not None:  # ``<layer>.values`` is accepted for ``<layer>.weight``
+        kwargs = dict(kwargs, names=[n[:-len("values")] + "weight" if n.endswith("values")
+                                     and n[:-len("values")] + "weight" in sparse else n
+                                     for n in kwargs["names"]])
+    scores = fn(export_dense(model), **kwargs)
+    out = {}
+    for n, sc in scores.items():
+        layer = sparse.get(n)
+        if layer is not None and sc.shape == (layer.out_features, layer.in_features):
+            sc = sc.masked_fill(~layer.mask().to(sc.device), float("-inf"))
+        out[n] = sc
+    return out
 
 
 CRITERIA: Registry[Criterion] = Registry("criterion")
@@ -213,17 +239,17 @@ def layer_io(model: nn.Module, names: list[str], x: torch.Tensor, criterion: str
 
 def expand_scores(scores: Mapping[str, torch.Tensor], model: nn.Module) -> Scores:
     """Per-unit scores ``(out,)`` broadcast onto their weights' shapes; weight scores unchanged."""
-    params = dict(model.named_parameters())
+    shapes = mask_shapes(model)  # a SparseLinear's weight scores have its dense (out, in) shape
     out = {}
     for n, s in scores.items():
-        p = params[n]
-        if s.shape == p.shape:
+        shape = shapes[n]
+        if s.shape == shape:
             out[n] = s
-        elif s.dim() == 1 and s.shape[0] == p.shape[0]:
-            out[n] = s.reshape(-1, *([1] * (p.dim() - 1))).expand_as(p).clone()
+        elif s.dim() == 1 and s.shape[0] == shape[0]:
+            out[n] = s.reshape(-1, *([1] * (len(shape) - 1))).expand(shape).clone()
         else:
-            raise SparsenetError(f"score {n!r} has shape {tuple(s.shape)}; expected {tuple(p.shape)} "
-                                 f"or ({p.shape[0]},)")
+            raise SparsenetError(f"score {n!r} has shape {tuple(s.shape)}; expected {tuple(shape)} "
+                                 f"or ({shape[0]},)")
     return out
 
 

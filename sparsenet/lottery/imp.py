@@ -22,7 +22,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ..masks import Masks, select_global, select_layerwise
+from ..masks import Masks, select_global, select_layerwise, sparse_layers
 from .errors import LevelError, PruneRateError
 
 
@@ -106,11 +106,25 @@ def prune_level(scores: Mapping[str, torch.Tensor], alive: Mapping[str, torch.Te
 
 @torch.no_grad()
 def rewind(model: nn.Module, state: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> None:
-    """Load `state` (θ_0 or θ_k, every parameter) into `model` and zero the pruned weights."""
-    model.load_state_dict(dict(state), strict=True)
+    """Load `state` (θ_0 or θ_k, every parameter) into `model` and zero the pruned weights.
+
+    A SparseLinear (masked as ``<layer>.weight``, dense (out, in)) first takes the mask as its
+    pattern (growing entries the mask keeps, dropping the others), then loads θ's values gathered
+    at that pattern; a SparseLinear without a mask keeps its pattern and gathers θ there.
+    """
+    sparse = sparse_layers(model)
+    state = dict(state)
+    for key, layer in sparse.items():
+        if key in masks:
+            layer.set_pattern(masks[key].to(layer.col.device))
+        if key in state:  # θ off the pattern is dropped, not an error
+            w = state[key]
+            state[key] = w * layer.mask().to(w.device)
+    model.load_state_dict(state, strict=True)
     params = dict(model.named_parameters())
     for n, m in masks.items():
-        params[n].masked_fill_(~m.to(params[n].device), 0)
+        if n in params:
+            params[n].masked_fill_(~m.to(params[n].device), 0)
 
 
 __all__ = ["check_rate", "layer_rates", "level_counts", "prune_level", "rewind"]

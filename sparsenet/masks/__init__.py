@@ -10,10 +10,12 @@ from .core import (
     hamming_distance,
     layer_stats,
     load_masks,
+    mask_shapes,
     overlap,
     prunable_names,
     save_masks,
     skipped_weights,
+    sparse_layers,
     sparsity,
     starting_masks,
     validate_masks,
@@ -31,6 +33,8 @@ from .select import (
 from .shrink import remove_unconnected
 
 __all__ = [
+    "mask_shapes",
+    "sparse_layers",
     "Masks",
     "apply_masks",
     "MaskHandle",

@@ -3,6 +3,11 @@
 ``True`` = the weight is kept (alive), ``False`` = pruned. Masks live outside the module:
 pruning zeroes weights in place (`apply_masks`) and never renames parameters, so a pruned
 model's ``state_dict`` loads into an unpruned model of the same architecture.
+
+A `SparseLinear` layer is masked under the key ``<layer>.weight`` with a dense ``(out, in)`` mask,
+the same key and shape as its state_dict entry and as the nn.Linear it replaces (so a mask moves
+between a dense model and its sparse twin unchanged). Its current mask is its pattern
+(`starting_masks`), and `apply_masks` *shrinks* its pattern to the mask instead of zeroing.
 """
 from __future__ import annotations
 
@@ -43,11 +48,34 @@ def _classify(model: nn.Module, include_bias: bool) -> tuple[list[str], list[tup
         base = local[:-5] if torch_pruned else local
         if _is_weight_layer(module):
             kind = "values" if not isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)) else "weight"
-            if base == kind or (include_bias and base == "bias"):
+            if base == kind:
+                names.append(name if kind == "weight" else _virtual(name))
+            elif include_bias and base == "bias":
                 names.append(name)
         elif p.dim() >= 2 and local.endswith("weight"):
             skipped.append((name, type(module).__name__))
     return names, skipped
+
+
+def _virtual(values_name: str) -> str:
+    """``<layer>.values`` -> ``<layer>.weight``: a SparseLinear is masked by its dense weight's name."""
+    return values_name[: -len("values")] + "weight"
+
+
+def sparse_layers(model: nn.Module) -> dict[str, nn.Module]:
+    """``{"<layer>.weight": layer}`` for every SparseLinear of `model` (its dense-mask keys)."""
+    from ..nn import SparseLinear
+
+    return {(f"{n}.weight" if n else "weight"): m for n, m in model.named_modules() if isinstance(m, SparseLinear)}
+
+
+def mask_shapes(model: nn.Module) -> dict[str, torch.Size]:
+    """Every maskable name and its mask shape: the parameters, plus ``<layer>.weight`` (out, in)
+    for each SparseLinear."""
+    shapes = {n: p.shape for n, p in model.named_parameters()}
+    for key, layer in sparse_layers(model).items():
+        shapes[key] = torch.Size((layer.out_features, layer.in_features))
+    return shapes
 
 
 def _owner(name: str) -> str:
@@ -112,7 +140,7 @@ def validate_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
     parameter's shape; raise `SparsenetError` naming the first bad key otherwise."""
     if not isinstance(masks, Mapping):
         raise SparsenetError(f"masks must be a dict of parameter name -> bool tensor, got {type(masks).__name__}")
-    params = dict(model.named_parameters())
+    params = mask_shapes(model)
     for key, m in masks.items():
         if key not in params:
             raise SparsenetError(
@@ -122,10 +150,10 @@ def validate_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
             raise SparsenetError(f"mask {key!r} is a {type(m).__name__}, expected a bool tensor")
         if m.dtype != torch.bool:
             raise SparsenetError(f"mask {key!r} has dtype {m.dtype}, expected torch.bool")
-        if m.shape != params[key].shape:
+        if m.shape != params[key]:
             raise SparsenetError(
                 f"mask {key!r} has shape {tuple(m.shape)} but the parameter has shape "
-                f"{tuple(params[key].shape)}"
+                f"{tuple(params[key])}"
             )
 
 
@@ -156,13 +184,16 @@ def _check_same_layout(a: Mapping, b: Mapping) -> None:
 
 def full_masks(model: nn.Module, names: Iterable[str] | None = None) -> Masks:
     """All-True masks for `names` (default: `prunable_names(model)`)."""
-    params = dict(model.named_parameters())
+    shapes = mask_shapes(model)
+    devices = {n: p.device for n, p in model.named_parameters()}
+    sparse = sparse_layers(model)
     names = prunable_names(model) if names is None else list(names)
     out: Masks = {}
     for n in names:
-        if n not in params:
-            raise SparsenetError(f"{n!r} names no parameter of the model; parameters: {', '.join(params)}")
-        out[n] = torch.ones_like(params[n], dtype=torch.bool)
+        if n not in shapes:
+            raise SparsenetError(f"{n!r} names no parameter of the model; parameters: {', '.join(shapes)}")
+        dev = sparse[n].values.device if n in sparse else devices[n]
+        out[n] = torch.ones(shapes[n], dtype=torch.bool, device=dev)
     return out
 
 
@@ -171,7 +202,11 @@ def starting_masks(model: nn.Module, names: Iterable[str] | None = None) -> Mask
     earlier with ``torch.nn.utils.prune`` (``<x>_orig`` with a ``<x>_mask`` buffer) starts from that
     mask, so pruning continues among the weights torch kept."""
     out = full_masks(model, names)
+    sparse = sparse_layers(model)
     for n in out:
+        if n in sparse:  # a SparseLinear's survivors are its pattern
+            out[n] = sparse[n].mask()
+            continue
         owner, local = (n.rsplit(".", 1) if "." in n else ("", n))
         if local.endswith("_orig"):
             tm = model.get_submodule(owner)._buffers.get(local[:-5] + "_mask")
@@ -181,14 +216,20 @@ def starting_masks(model: nn.Module, names: Iterable[str] | None = None) -> Mask
 
 
 @torch.no_grad()
-def apply_masks(model: nn.Module, masks: Mapping[str, torch.Tensor]) -> None:
+def apply_masks(model: nn.Module, masks: Mapping[str, torch.Tensor], *, optimizer=None) -> None:
     """Zero the pruned weights of `model` in place (parameters keep their names and identity).
 
     Uses ``masked_fill_`` rather than multiplication, so a pruned ``inf``/``nan`` becomes 0 too.
+    A SparseLinear's ``<layer>.weight`` mask shrinks its pattern instead (`SparseLinear.shrink`;
+    with `optimizer` its per-entry state follows the survivors).
     """
     validate_masks(model, masks)
     params = dict(model.named_parameters())
+    sparse = sparse_layers(model)
     for key, m in masks.items():
+        if key in sparse and key not in params:
+            sparse[key].shrink(m, optimizer=optimizer)
+            continue
         p = params[key]
         p.masked_fill_(~m.to(p.device), 0)
 

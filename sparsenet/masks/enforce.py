@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from ..errors import SparsenetError
-from .core import validate_masks
+from .core import sparse_layers, validate_masks
 
 _TOKENS = itertools.count(1)
 
@@ -192,7 +192,11 @@ def enforce_masks(model: nn.Module, masks: Mapping[str, torch.Tensor], *,
         raise SparsenetError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     token = next(_TOKENS)
     params = dict(model.named_parameters())
+    sparse = sparse_layers(model)
     for name, m in masks.items():
+        if name in sparse and name not in params:  # a SparseLinear: its pattern is the enforcement
+            sparse[name].shrink(m, optimizer=optimizer)
+            continue
         owner, local = _split(name)
         module = model.get_submodule(owner)
         zero_pruned_(params[name], m)

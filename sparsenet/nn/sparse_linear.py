@@ -158,6 +158,26 @@ class SparseLinear(nn.Module):
                 lin.bias.copy_(self.bias)
         return lin
 
+    # ---- pattern updates (see sparsenet.nn.pattern_update) ---------------------------------
+    def shrink(self, keep: torch.Tensor, *, optimizer: torch.optim.Optimizer | None = None) -> "SparseLinear":
+        """Drop connections: `keep` is bool over the live values (nnz,) or dense (out, in)."""
+        from .pattern_update import shrink_
+        shrink_(self, keep, optimizer=optimizer)
+        return self
+
+    def grow(self, rows, cols, values: torch.Tensor | None = None, *,
+             optimizer: torch.optim.Optimizer | None = None) -> "SparseLinear":
+        """Add connections at (rows, cols); new values start at `values` (default 0)."""
+        from .pattern_update import grow_
+        grow_(self, rows, cols, values, optimizer=optimizer)
+        return self
+
+    def set_pattern(self, mask: torch.Tensor, *, optimizer: torch.optim.Optimizer | None = None) -> "SparseLinear":
+        """Make the live set exactly the dense bool `mask` (grow missing at 0, drop the rest)."""
+        from .pattern_update import set_pattern_
+        set_pattern_(self, mask, optimizer=optimizer)
+        return self
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.jit.is_tracing() or _is_exporting():  # jit.trace, torch.export, ONNX export
             raise SparsenetError(_EXPORT_HINT.format(

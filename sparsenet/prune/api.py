@@ -26,7 +26,7 @@ from ..criteria import expand_scores, get_criterion, obs_compensate, units_neede
 from ..criteria.base import need_batch
 from ..errors import ConfigError
 from ..masks import (MaskHandle, Masks, apply_masks, enforce_masks, prunable_names, skipped_weights,
-                     starting_masks, validate_masks)
+                     sparse_layers, starting_masks, validate_masks)
 from .structure import check_structure, unit_alive, unit_links, unit_scores, weight_masks
 
 SCOPES = ("layerwise", "global")
@@ -168,10 +168,20 @@ def apply_pruning(model: nn.Module, masks: Mapping[str, torch.Tensor], *, criter
     """Zero pruned weights in place; for ``obs`` first refit the kept weights (OBS update), for
     ``variance`` first fold the removed connections' means into the biases."""
     params = dict(model.named_parameters())
+    sparse = sparse_layers(model)
+    dense = model
+    if sparse and criterion in ("obs", "variance"):
+        from ..nn import export_dense  # lazy: nn sits above prune's building blocks
+
+        dense = export_dense(model)  # the corrections are computed on the dense twin
     if criterion == "obs":
-        for n, w in obs_compensate(model, masks, batch=batch, damp=damp).items():
-            params[n].copy_(w)
+        for n, w in obs_compensate(dense, masks, batch=batch, damp=damp).items():
+            if n in sparse and n not in params:  # a SparseLinear: refit its live values
+                layer = sparse[n]
+                layer.values.copy_(w.to(layer.values)[layer.row, layer.col.long()])
+            else:
+                params[n].copy_(w)
     elif criterion == "variance":
-        for n, b in variance_fold(model, masks, batch=batch).items():
+        for n, b in variance_fold(dense, masks, batch=batch).items():
             params[n].copy_(b)
     apply_masks(model, masks)

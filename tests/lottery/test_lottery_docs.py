@@ -12,7 +12,8 @@ PKG = Path(__file__).resolve().parents[2] / "sparsenet" / "lottery"
 MODULES = sorted(f"sparsenet.lottery.{p.stem}" for p in PKG.glob("*.py") if ">>> " in p.read_text())
 
 
-def test_doc_python_blocks_run():
+def test_doc_python_blocks_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # examples may write files: never into the checkout
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
     assert blocks
     for code in blocks:

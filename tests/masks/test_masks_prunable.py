@@ -46,13 +46,14 @@ def test_prune_warns_once_naming_the_skipped_weights():
     assert int(masks["emb.weight"].sum()) == 40
 
 
-def test_sparse_linear_values_are_prunable():
+def test_sparse_linear_is_prunable_under_its_dense_weight_name():
     layer = SparseLinear.from_dense(torch.tensor([[1.0, 0.0, -3.0], [0.5, 2.0, 0.0]]))
     net = nn.Sequential(layer)
-    assert prunable_names(net) == ["0.values"]
-    masks = prune(net, "magnitude", 0.5)  # values [1, -3, 0.5, 2]: keep |-3|, |2|
-    assert masks["0.values"].tolist() == [False, True, False, True]
-    assert layer.to_dense().tolist() == [[0.0, 0.0, -3.0], [0.0, 2.0, 0.0]]
+    assert prunable_names(net) == ["0.weight"]  # the dense mask's key, as for the nn.Linear it replaced
+    masks = prune(net, "magnitude", 0.5)  # 4 live of 6: keep 3 = |-3|, |2|, |1|; the dead 0s stay dead
+    assert masks["0.weight"].tolist() == [[True, False, True], [False, True, False]]
+    assert layer.nnz == 3  # the pattern shrank
+    assert layer.to_dense().tolist() == [[1.0, 0.0, -3.0], [0.0, 2.0, 0.0]]
 
 
 def test_include_bias_prunes_biases_with_the_weights_by_hand():
