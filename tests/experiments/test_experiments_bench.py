@@ -47,7 +47,8 @@ def test_run_bench_writes_every_case_with_ratios_against_dense(tmp_path):
     dense = layer["rows"][0]
     assert dense["speedup_total"] == 1.0
     sn = layer["rows"][2]
-    assert sn["speedup_total"] == pytest.approx(dense["total"] / sn["total"], rel=0.01)
+    # ratios are rounded to 2 decimals and times to 4: allow both roundings
+    assert sn["speedup_total"] == pytest.approx(dense["total"] / sn["total"], rel=0.01, abs=0.006)
     mlp1 = res["cases"]["mlp 16-32-10 B=1 s=0.9"]
     assert [r["contender"] for r in mlp1["rows"]] == ["dense", "torch.sparse", "sparsenet", "sparsenet-fused"]
     assert res["numba_compile_seconds"] >= 0 and res["versions"]["torch"].startswith("2.13")
