@@ -283,6 +283,13 @@ def _problem(o: _Opt, value: Any) -> str | None:
     if o.meta.choices is not None:
         valid = _choices(o)
         bad = [x for x in (value if o.many else (value,)) if x not in valid]
+        if bad and o.meta.check is not None:  # the check may say more (e.g. a renamed choice's new name)
+            try:
+                said = o.meta.check(value) or None
+            except (ValueError, TypeError) as e:
+                said = str(e) or type(e).__name__
+            if said:
+                return said
         if bad:
             head = f"{_text(bad[0])} is not a valid choice; " if o.many else ""
             return f"{head}must be one of {', '.join(_text(c) for c in valid)}"

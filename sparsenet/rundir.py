@@ -40,7 +40,10 @@ LOCK_NAME = ".lock"
 # floating-point results (torch's dense kernels reduce in a thread-dependent order; our CSR kernels do
 # not), so a run resumed with other threads or on another device is continued, not refused, and is
 # bit-identical to an uninterrupted one only with the same threads and device.
-NOT_COMPARED = ("resume", "progress", "out", "run_dir", "data_dir", "threads", "device", "report", "figure")
+# `execution` changes how a step is computed, not what (the same weights within float tolerance):
+# it names no run and a run may be resumed under another one.
+NOT_COMPARED = ("resume", "progress", "out", "run_dir", "data_dir", "threads", "device", "report", "figure",
+                "execution")
 
 
 # The same help for the same flag on every command.

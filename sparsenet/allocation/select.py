@@ -30,8 +30,10 @@ from ..registry import Registry
 from .counts import distribute, erk_factor, floors
 
 ALLOCATIONS: Registry = Registry("allocation")
-for _name in ("uniform", "global", "erk", "er", "budgets"):
+for _name in ("uniform", "global", "erk", "er", "budgets"):  # built in (their rules are below)
     ALLOCATIONS.register(_name, _name)
+# A new allocation registers a function ``(alive: {name: bool mask}) -> {name: weight}``; the total
+# kept is then split in proportion to the weights, within each layer's floor and live count.
 
 
 def check_allocation(name: str) -> str:
@@ -95,6 +97,8 @@ def layer_counts(scores: Mapping[str, torch.Tensor], alive: Mapping[str, torch.T
         weights = {n: float(sizes[n]) for n in names}
     elif method in ("erk", "er"):
         weights = {n: erk_factor(tuple(alive[n].shape), kernel=method == "erk") * sizes[n] for n in names}
+    elif callable(ALLOCATIONS.get(method)):  # a registered split: alive masks -> {name: share of the total}
+        weights = {n: float(w) for n, w in ALLOCATIONS.get(method)(dict(alive)).items()}
     else:
         raise ConfigError(f"unknown allocation {method!r}; valid allocations: {', '.join(ALLOCATIONS.names())}")
     return distribute(total, weights, lo, live)

@@ -25,6 +25,7 @@ import torch
 from ..kernels.backends import BACKENDS
 from ..nn import SparseLinear
 from ..registry import Registry
+from ..train.optimizers import make_optimizer
 
 
 @dataclass
@@ -47,7 +48,7 @@ def make_problem(out_f: int, in_f: int, batch: int, density: float, seed: int = 
 
 
 def _autograd_step(module: torch.nn.Module, params, X: torch.Tensor, G: torch.Tensor, lr: float) -> Callable:
-    opt = torch.optim.SGD(params, lr=lr)
+    opt = make_optimizer("sgd", params, lr=lr)
     x = X.detach().clone()  # keeps X's layout (row- or feature-major)
     x.requires_grad_(True)
 
@@ -96,7 +97,7 @@ def _sparse_contender(kernel: str):
         layer, _ = build()
         be, pat, v = BACKENDS.get(kernel), layer.pattern, layer.values
         XT, GT = p.X.t().contiguous(), p.G.t().contiguous()
-        opt = torch.optim.SGD([v], lr=p.lr)
+        opt = make_optimizer("sgd", [v], lr=p.lr)
         v.grad = torch.randn_like(v)
         return {"fwd": lambda: be.spmm(pat, v, XT, layer.bias),
                 "dX": lambda: be.spmm_t(pat, v, GT),

@@ -21,6 +21,7 @@ from ..models import MLP
 from ..errors import SparsenetError
 from ..nn import sparsify
 from ..registry import Registry
+from ..train.optimizers import make_optimizer
 
 
 def _model(sizes: list[int], activation: str, seed: int) -> MLP:
@@ -35,7 +36,7 @@ def _masks(model: MLP, sparsity: float, seed: int) -> dict[str, torch.Tensor]:
 
 
 def _autograd(model: torch.nn.Module, X: torch.Tensor, Y: torch.Tensor) -> Callable:
-    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    opt = make_optimizer("sgd", model.parameters(), lr=1e-3)
 
     def step():
         opt.zero_grad(set_to_none=True)

@@ -8,6 +8,13 @@ and parameters with ``requires_grad=False`` still get scores.
 
 Scores of a *weight* criterion have the weight's shape; scores of a *neuron* criterion have shape
 ``(out_units,)`` (one per row / output channel). `expand_scores` broadcasts the latter onto weights.
+
+One registry, two families. ``"model"`` criteria score a model from its current weights (and a
+batch, for the data-dependent ones): `prune`, `ScheduledPruning` and ``sparsenet prune`` use
+them, and ``CRITERIA.names()`` lists them. ``"ticket"`` criteria (Zhou et al. 2019, `ticket`)
+score a lottery ticket from its initial and final weights, ``rule(w_init, w_final, generator)``:
+IMP levels and supermasks use them (``CRITERIA.names("ticket")``); called on a model they need
+``init={name: tensor}``. ``random`` belongs to both. ``CRITERIA.names("all")`` lists every entry.
 """
 from __future__ import annotations
 
@@ -37,6 +44,8 @@ class Criterion:
     needs: str | None  # the data it needs, in words; None = data-free
     paper: str
     granularity: str = "weight"  # "weight": one score per weight; "neuron": one per output unit
+    families: tuple[str, ...] = ("model",)  # see FAMILIES
+    rule: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor] | None = None  # ticket: (w_init, w_final, g)
 
     def __call__(self, model: nn.Module, **kwargs) -> Scores:
         sparse = sparse_layers(model)
@@ -68,29 +77,64 @@ def _score_sparse(fn, model: nn.Module, sparse: dict, kwargs: dict) -> Scores:
     return out
 
 
-CRITERIA: Registry[Criterion] = Registry("criterion")
+FAMILIES = {
+    "model": "scores a model from its current weights (and a batch if it needs data); prune uses these",
+    "ticket": "scores a lottery ticket from its initial and final weights (Zhou et al. 2019); "
+              "sparsenet lottery --criterion / --supermask-criteria use these",
+}
+RENAMED = {("ticket", "movement"): "large_movement"}  # (family, old name) -> name now
 
 
-def register(name: str, *, needs: str | None, paper: str, granularity: str = "weight"):
-    """Decorator: register ``fn`` as criterion `name`."""
+class CriterionRegistry(Registry[Criterion]):
+    """The one criterion registry; `names` lists one family (default ``"model"``) or ``"all"``."""
+
+    def names(self, family: str = "model") -> list[str]:
+        if family != "all" and family not in FAMILIES:
+            raise ConfigError(f"unknown criterion family {family!r}; valid families: all, {', '.join(FAMILIES)}")
+        return [n for n in super().names() if family == "all" or family in self._items[n].families]
+
+
+CRITERIA = CriterionRegistry("criterion")
+
+
+def register(name: str, *, needs: str | None, paper: str, granularity: str = "weight",
+             families: tuple[str, ...] = ("model",), rule=None):
+    """Decorator: register ``fn`` as criterion `name` (of `families`; a ticket criterion has a `rule`)."""
+    bad = [f for f in families if f not in FAMILIES]
+    if bad or not families:
+        raise ValueError(f"criterion {name!r}: families {families!r}; valid: {', '.join(FAMILIES)}")
+    if ("ticket" in families) != (rule is not None):
+        raise ValueError(f"criterion {name!r}: a ticket criterion needs a rule(w_init, w_final, g), others none")
 
     def add(fn):
-        CRITERIA.register(name, Criterion(name, fn, needs, paper, granularity))
+        CRITERIA.register(name, Criterion(name, fn, needs, paper, granularity, tuple(families), rule))
         return fn
 
     return add
 
 
-def get_criterion(name: str) -> Criterion:
-    """The criterion called `name`; an unknown name raises `ConfigError` listing the valid ones."""
-    if not isinstance(name, str) or name not in CRITERIA:
-        raise ConfigError(f"unknown criterion {name!r}; valid criteria: {', '.join(CRITERIA.names())}")
-    return CRITERIA.get(name)
+def get_criterion(name: str, family: str = "model") -> Criterion:
+    """The criterion called `name` in `family`; a name outside it raises `ConfigError` in one line
+    listing the family's criteria (and the new name of a renamed one)."""
+    valid = CRITERIA.names(family)
+    if isinstance(name, str) and name in valid:
+        return CRITERIA.get(name)
+    listed = f"valid {family} criteria: {', '.join(valid)}"
+    if (family, name) in RENAMED:
+        raise ConfigError(f"{family} criterion {name!r} is now called {RENAMED[family, name]!r}; {listed}")
+    if isinstance(name, str) and name in CRITERIA:
+        other = ", ".join(CRITERIA.get(name).families)
+        raise ConfigError(f"criterion {name!r} is a {other} criterion ({FAMILIES[other.split(', ')[0]]}), "
+                          f"not a {family} one; {listed}")
+    if family in ("model", "all"):
+        listed = f"valid criteria: {', '.join(valid)}"
+    raise ConfigError(f"unknown criterion {name!r}; {listed}")
 
 
 def score(model: nn.Module, criterion: str, **kwargs) -> Scores:
-    """Scores of `model` under the registered `criterion` (keyword arguments go to it)."""
-    return get_criterion(criterion)(model, **kwargs)
+    """Scores of `model` under the registered `criterion` of any family (keyword arguments go to
+    it; a ticket criterion needs ``init=``)."""
+    return get_criterion(criterion, family="all")(model, **kwargs)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -253,6 +297,6 @@ def expand_scores(scores: Mapping[str, torch.Tensor], model: nn.Module) -> Score
     return out
 
 
-__all__ = ["Batch", "CRITERIA", "Criterion", "Scores", "as_matrix", "expand_scores", "get_criterion",
+__all__ = ["Batch", "CRITERIA", "Criterion", "CriterionRegistry", "FAMILIES", "RENAMED", "Scores", "as_matrix", "expand_scores", "get_criterion",
            "layer_io", "loss_grads", "module_of", "need_batch", "per_sample_square_grads", "register",
            "score", "target_names"]

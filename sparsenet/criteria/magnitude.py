@@ -22,7 +22,12 @@ def magnitude(model: nn.Module, *, batch=None, loss_fn=None, names=None) -> Scor
     return {n: params[n].detach().abs().clone() for n in target_names(model, names)}
 
 
-@register("random", needs=None, paper="random baseline (Liu et al. 2019, arXiv:1810.05270): U[0,1)")
+def _uniform(wi, wf, g):  # the ticket form: same draws, in the same order of names, as below
+    return torch.rand(wf.shape, generator=g)
+
+
+@register("random", needs=None, paper="random baseline (Liu et al. 2019, arXiv:1810.05270): U[0,1)",
+          families=("model", "ticket"), rule=_uniform)
 def random(model: nn.Module, *, batch=None, loss_fn=None, names=None, seed: int = 0) -> Scores:
     """Uniform random scores, deterministic in `seed`."""
     params = dict(model.named_parameters())

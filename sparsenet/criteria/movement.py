@@ -14,13 +14,14 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..train.hooks import Hook, StepContext
 from .base import Scores, loss_grads, need_batch, register, target_names
 
 _NEEDS = ("a MovementAccumulator attached to training (accumulator=...), or a batch (x, y) "
           "for a one-step score")
 
 
-class MovementAccumulator:
+class MovementAccumulator(Hook):
     """Hook for the training loop: ``S += -w ⊙ ∂L/∂w`` after each backward pass."""
 
     def __init__(self, model: nn.Module, names: list[str] | None = None):
@@ -30,16 +31,13 @@ class MovementAccumulator:
         self.steps = 0
 
     @torch.no_grad()
-    def after_backward(self, model: nn.Module) -> None:
-        params = dict(model.named_parameters())
+    def after_backward(self, c: StepContext) -> None:
+        params = dict(c.model.named_parameters())
         for n in self.names:
             p = params[n]
             if p.grad is not None:
                 self.scores[n] -= (p.detach() * p.grad).to(torch.float32)
         self.steps += 1
-
-    def after_step(self, model: nn.Module) -> None:
-        pass
 
 
 @register("movement", needs=_NEEDS, paper="Sanh et al. 2020, arXiv:2005.07683: -sum_t w*dL/dw")

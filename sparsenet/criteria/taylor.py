@@ -58,29 +58,31 @@ def unit_output_products(model: nn.Module, names: list[str], x: torch.Tensor, y:
     """Per name, ``(N, out)``: ``Σ_m z·∂L_n/∂z`` (``reduce="sum"``) or ``(1/M) Σ_m`` (``"mean"``)
     over the M positions of a conv map, for each example n and unit; ``L_n`` is example n's loss."""
     outs: dict[str, torch.Tensor] = {}
+    probes: dict[str, torch.Tensor] = {}
     handles = []
     for n in names:
         mod = layer_module(model, n, criterion)
 
         def hook(m, inp, out, n=n):
-            out = out.detach().requires_grad_(True)  # a fresh leaf: gradients stop at the parameters
-            outs[n] = out
-            return out
+            # z + 0 with a zero probe leaf: ∂L/∂probe = ∂L/∂z, and the graph through z stays
+            # whole, so an earlier layer's z still reaches the loss through the later layers.
+            probes[n] = torch.zeros_like(out, requires_grad=True)
+            outs[n] = out.detach()
+            return out + probes[n]
 
         handles.append(mod.register_forward_hook(hook))
     try:
         with torch.enable_grad():
             logits = model(x)
             loss = loss_or_default(loss_fn)(logits, y) * x.shape[0]  # mean -> sum over examples
-            # Hooked outputs are leaves, so the graph from one layer's output back to an earlier
-            # layer is cut; each z only sees its own downstream path, which is ∂L/∂z exactly.
-            grads = torch.autograd.grad(loss, [outs[n] for n in names], allow_unused=True)
+            # Only the probes are differentiated: parameters' .grad stays untouched.
+            grads = torch.autograd.grad(loss, [probes[n] for n in names], allow_unused=True)
     finally:
         for h in handles:
             h.remove()
     result = {}
     for n, g in zip(names, grads):
-        z = outs[n].detach()
+        z = outs[n]
         g = torch.zeros_like(z) if g is None else g
         prod = z * g  # (N, out) or (N, C, H, W)
         if prod.dim() > 2:

@@ -19,6 +19,7 @@ import torch
 from .. import io
 from ..config import all_positive, config_to_dict, non_negative, option, positive
 from ..errors import ConfigError
+from . import choices
 from ..report.bench_report import format_case, format_tables
 from ..train.runtime import SEED_HELP, THREADS_HELP, check_threads, runtime
 
@@ -56,7 +57,7 @@ class BenchConfig:
     mlp: str = option("784-4096-4096-10", help="MLP layer sizes for the mlp suite")
     mlp_batches: tuple[int, ...] = option((128, 1), help="batch sizes of the mlp suite", check=all_positive)
     mlp_sparsities: tuple[float, ...] = option((0.90, 0.99), help="sparsities (fraction zero) of the mlp suite", check=_check_fractions)
-    activation: str = option("relu", help="MLP activation", choices=("relu", "tanh"))
+    activation: str = option("relu", help="MLP activation", choices=choices.activations)
     repeats: int = option(5, help="timed rounds; the minimum is reported", check=positive)
     warmup: int = option(2, help="untimed calls before timing", check=non_negative)
     threads: int = option(0, help=THREADS_HELP + " (the benchmark times CPU kernels: it has no --device)", check=check_threads)

@@ -194,7 +194,7 @@ def _train_artifact(cfg, d: Path, build, data: LotteryData, stream, start_state,
               "val_accuracy": out["val"]["accuracy"] if out["val"] else None,
               "early_stop_step": out["early_stop_step"],
               "early_stop_test_accuracy": out["early_stop_test_accuracy"],
-              "untrained_accuracy": untrained, "curve": out["curve"],
+              "untrained_accuracy": untrained, "curve": out["curve"], "execution": out["execution"],
               "train_seconds": round(time.perf_counter() - t0, 3)}
     weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     if out["snapshot"] is not None:

@@ -14,25 +14,9 @@ from ..lottery.errors import PruneRateError, RewindError, TopKError
 from ..lottery.imp import check_rate
 from ..lottery.training import TrainSpec
 from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
+from ..train.execution import EXECUTION_HELP, EXECUTIONS
 from ..train.runtime import DEVICE_HELP, THREADS_HELP, check_device_text, check_threads
-
-
-def _datasets():
-    from ..data import dataset_names
-
-    return dataset_names()
-
-
-def _models():
-    from ..models import model_names
-
-    return model_names()
-
-
-def _criteria():
-    from ..lottery.mask_criteria import criterion_names
-
-    return criterion_names()
+from . import choices
 
 
 def _unit(v):
@@ -49,16 +33,17 @@ def _non_negative_all(v):
 
 @dataclass(frozen=True)
 class LotteryConfig:
-    dataset: str = option("fashion-mnist", help="dataset name", choices=_datasets)
+    dataset: str = option("fashion-mnist", help="dataset name", choices=choices.datasets)
     data_dir: str | None = option(None, help="directory holding the dataset files")
     data_seed: int | None = option(None, help="seed of a generated dataset (mnist1d, synthetic); none = the generator's default: 42 for mnist1d (the mnist1d package's, as in its published results), 0 for synthetic")
-    model: str = option("lenet300100", help="model name (MLPs; LeNet-300-100 is 784-300-100-10 ReLU)", choices=_models)
+    model: str = option("lenet300100", help="model name (MLPs; LeNet-300-100 is 784-300-100-10 ReLU)", choices=choices.models)
     spec: str | None = option(None, help="layer sizes for --model mlp, e.g. 64-32-10")
-    activation: str = option("relu", help="hidden activation", choices=("tanh", "relu", "leaky_relu"))
-    optimizer: str = option("adam", help="optimizer (Frankle & Carbin: Adam 1.2e-3, batch 60)", choices=("adam", "sgd"))
+    activation: str = option("relu", help="hidden activation", choices=choices.activations)
+    optimizer: str = option("adam", help="optimizer (Frankle & Carbin: Adam 1.2e-3, batch 60)", choices=choices.optimizers)
     lr: float = option(1.2e-3, help="learning rate", check=positive)
     momentum: float = option(0.0, help="SGD momentum", check=non_negative)
     batch_size: int = option(60, help="examples per step", check=positive)
+    execution: str = option("auto", help=EXECUTION_HELP + " (tickets, controls and early-bird tickets; level 0 is dense)", choices=EXECUTIONS)
     steps: int = option(3000, help="training steps per level (the same T for every level and control)", check=positive)
     eval_every: int = option(250, help="steps between validation/test evaluations (early-stopping curve)", check=positive)
     n_val: int = option(5000, help="training examples held out (the last ones) as the validation set (5000 suits Fashion-MNIST/MNIST; 0 = none: train on all, no early-stopping or learning-speed measures)", check=non_negative)
@@ -70,11 +55,11 @@ class LotteryConfig:
     output_rate: float | None = option(0.1, help="rate for the output layer (none = --rate)")
     scope: str = option("layerwise", help="rank per layer, or the hidden layers together (output layer apart)", choices=("layerwise", "global"))
     include_bias: bool = option(False, help="prune the biases too, each layer's with its weights at the layer's rate (some lottery protocols prune weights and biases together)")
-    criterion: str = option("large_final", help="mask criterion of Zhou et al. used by IMP", choices=_criteria)
+    criterion: str = option("large_final", help="mask criterion of Zhou et al. used by IMP", choices=choices.ticket_criteria, check=choices.ticket_criterion_check)
     rewind_step: int = option(0, help="rewind to the weights after this many dense steps (0 = θ0, Frankle & Carbin; k > 0 = late rewinding)", check=non_negative)
     controls: tuple[str, ...] = option(("reinit",), help="controls trained at each control level", choices=CONTROLS)
     control_levels: tuple[int, ...] = option((), help="levels at which controls are trained (empty = every level >= 1)", check=_non_negative_all)
-    supermask_criteria: tuple[str, ...] = option(("large_final", "large_final_same_sign", "magnitude_increase", "random"), help="criteria whose one-shot masks at the control levels' densities are evaluated untrained", choices=_criteria)
+    supermask_criteria: tuple[str, ...] = option(("large_final", "large_final_same_sign", "magnitude_increase", "random"), help="criteria whose one-shot masks at the control levels' densities are evaluated untrained", choices=choices.ticket_criteria, check=choices.ticket_criterion_check)
     early_bird: bool = option(False, help="also draw an early-bird ticket (You et al. 2020) at the density of --eb-level and train it")
     eb_structure: tuple[str, ...] = option(("unstructured",), help="early-bird mask structures", choices=("unstructured", "neuron"))
     eb_level: int | None = option(None, help="IMP level whose per-layer density the early-bird ticket gets (none = --levels)")
@@ -140,7 +125,8 @@ class LotteryConfig:
 def train_spec(cfg: LotteryConfig) -> TrainSpec:
     """How each ticket and control is trained, from the config."""
     return TrainSpec(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, optimizer=cfg.optimizer,
-                     momentum=cfg.momentum, eval_every=cfg.eval_every, log_every=cfg.eval_every)
+                     momentum=cfg.momentum, eval_every=cfg.eval_every, log_every=cfg.eval_every,
+                     execution=cfg.execution)
 
 
 __all__ = ["LotteryConfig", "train_spec"]

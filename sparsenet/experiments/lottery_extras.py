@@ -30,7 +30,7 @@ from ..lottery.early_bird import draw_early_bird
 from ..lottery.edge_popup import PopupMLP
 from ..lottery.imp import rewind
 from ..lottery.strong import approximation_error, neuron_fraction_for, soft_targets
-from ..lottery.training import TrainSpec, make_optimizer, train_masked
+from ..lottery.training import TrainSpec, train_masked
 from ..masks import save_masks
 from ..models import MLP
 from ..train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, train_phase
@@ -93,7 +93,7 @@ def early_bird_row(cfg: LotteryConfig, sdir: Path, data, build, counts, seed: in
            "imp_density": dens[level], "imp_test_accuracy": imp["test_accuracy"] if imp else None,
            "eb_cost_steps": eb["draw_step"] + sparse_steps * density,
            "imp_cost_steps": sum(spec.steps * x for x in dens[:level + 1]),
-           "threshold": cfg.eb_threshold, "distances": eb["distances"]}
+           "threshold": cfg.eb_threshold, "distances": eb["distances"], "execution": out["execution"]}
     row["saved_fraction"] = 1 - row["eb_cost_steps"] / row["imp_cost_steps"] if row["imp_cost_steps"] else 0.0
     save_masks(d / "masks.safetensors", masks)
     io.write_json(d / "result.json", row)
@@ -155,7 +155,7 @@ def approximation_rows(cfg: LotteryConfig, sdir: Path, data, seed: int, spec: Tr
         if row is None:
             net = PopupMLP([sizes[0], width, width, width, sizes[-1]], k=cfg.approx_k, init="signed_constant",
                            seed=seed)
-            engine = TorchEngine(net, make_optimizer(ep_spec, net.parameters()))
+            engine = TorchEngine(net, ep_spec.optimizer_for(net.parameters()))
             ctx = RunContext(wd, seed=seed, progress=cfg.progress)
             ctx.truncate_metrics(0)
             try:
@@ -163,8 +163,7 @@ def approximation_rows(cfg: LotteryConfig, sdir: Path, data, seed: int, spec: Tr
                                         log_every=ep_spec.log_every, eval_every=0, checkpoint_every=0)
                 # soft targets: cross_entropy against softmax(f*) minimises KL(f* || f) + const
                 train_phase(ctx, PhaseState(f"approx-width{width}"), engine, (X, P),
-                            SampleStream(X.shape[0], seed), settings=settings, stream_start=0,
-                            checkpoint=lambda st: {})
+                            SampleStream(X.shape[0], seed), settings=settings, stream_start=0)
             finally:
                 ctx.close()
             row = {"seed": seed, "width": width, "depth": 4, "target_width": cfg.approx_target_width,

@@ -12,7 +12,8 @@ Run directory:
 
 The pipeline of a point: load the dense weights, prune with `sparsenet.prune.prune` on the schedule
 (``one-shot``; ``iterative``: rounds, retraining ``retrain_steps / rounds`` after each; ``gradual``:
-Zhu & Gupta during retraining; ``movement`` then accumulates its scores over those steps), retrain with the masks held by `MaskHook`, evaluate, and
+Zhu & Gupta during retraining; ``movement`` then accumulates its scores over those steps), retrain under ``--execution`` (`sparsenet.train.execution`: masked = dense with the masks held by `MaskHook`, csr = the
+masked layers as `SparseLinear`, auto = per layer the faster; recorded per point under "execution"), evaluate, and
 physically remove disconnected units to report the shrunk model. Criterion ``han`` runs Han et
 al. 2015 (per-layer threshold q·σ, iterated prune/retrain at the lower learning rate);
 ``random@NAME`` prunes randomly with the per-layer densities NAME chose.
@@ -34,10 +35,12 @@ from ..data import data_seed, load_dataset
 from ..errors import ConfigError
 from ..masks import apply_masks, count_live, count_total, full_masks, layer_stats, prunable_names, save_masks
 from ..models import build_model
-from ..prune import MaskHook, ScheduledPruning, density_masks, han_schedule, prune, shrink, unit_links
+from ..prune import ScheduledPruning, density_masks, han_schedule, prune, shrink, unit_links
 from ..schedules import gradual, iterative
-from ..train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, machine_info, train_phase
+from ..train import (LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, machine_info,
+                     make_optimizer, train_phase)
 from ..train.progress import line as progress_line
+from ..train.execution import plan_execution, prepare_execution
 from ..train.runtime import dataset_to, runtime
 from ..train.health import logged_losses, run_warning
 from .feasibility import check_prune_sparsities
@@ -69,6 +72,10 @@ def _model(cfg: PruneConfig, data) -> nn.Module:
                        num_classes=data.num_classes).to(cfg.device)
 
 
+GRADUAL_MASKED = ("--schedule gradual changes the pattern during retraining: trained masked "
+                  "(CSR needs a fixed pattern per phase)")
+
+
 def _check(cfg: PruneConfig, model: nn.Module) -> list[str]:
     """Every check that can fail before training; returns the pruned layer names."""
     names = prunable_names(model, skip=[s for s in cfg.skip if s], include_bias=cfg.include_bias)
@@ -85,6 +92,10 @@ def _check(cfg: PruneConfig, model: nn.Module) -> list[str]:
                           f"({', '.join(names)}); give one density per layer")
     if cfg.schedule == "gradual" and cfg.retrain_steps < 2:
         raise ConfigError("--schedule gradual prunes during retraining: give --retrain-steps >= 2")
+    if cfg.schedule == "gradual" and cfg.execution == "csr" and cfg.retrain_steps > 0 \
+            and any(c != "han" for c in cfg.criteria):
+        raise ConfigError("--execution csr cannot run --schedule gradual (its pattern changes during "
+                          "retraining); use --execution auto or masked (both train it masked)")
     if any(c.startswith("random@") for c in cfg.criteria) and cfg.structure != "unstructured":
         raise ConfigError("random@NAME matches per-layer weight densities: use --structure unstructured")
     params = dict(model.named_parameters())
@@ -124,20 +135,37 @@ class _Trainer:
         self.cfg, self.ctx = cfg, ctx
         self.X, self.Y = data.x_train, data.y_train
         self.stream = SampleStream(self.X.shape[0], cfg.seed)
+        self.executions: list[dict] = []  # {"phase", "layers": per-layer choices} of each masked phase
 
-    def train(self, model: nn.Module, steps: int, lr: float, phase: str, hooks=()) -> float:
+    def train(self, model: nn.Module, steps: int, lr: float, phase: str, hooks=(), masks=None) -> float:
+        """Train `model` for `steps`; with `masks` (fixed during the phase) it trains under
+        --execution (`sparsenet.train.execution`): masked layers dense with the masks enforced, or
+        as SparseLinear, restored to dense nn.Linear afterwards. The per-layer choices are appended
+        to `self.executions`."""
         if steps <= 0:
             return 0.0
         cfg = self.cfg
-        if cfg.optimizer == "sgd":
-            opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-        else:
-            opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=cfg.weight_decay)
+        execution = None
+        if masks is not None:
+            execution = prepare_execution(model, masks, cfg.execution, batch_size=cfg.batch_size,
+                                          optimizer=cfg.optimizer)
+            hooks = list(execution.hooks) + list(hooks)
+            self.executions.append({"phase": phase, "layers": execution.choices})
+        try:
+            return self._train(model, steps, lr, phase, hooks)
+        finally:
+            if execution is not None:
+                execution.restore()
+
+    def _train(self, model: nn.Module, steps: int, lr: float, phase: str, hooks) -> float:
+        cfg = self.cfg
+        opt = make_optimizer(cfg.optimizer, model.parameters(), lr=lr, momentum=cfg.momentum,
+                             weight_decay=cfg.weight_decay)
         engine = TorchEngine(model, opt, hooks=list(hooks))
         settings = LoopSettings(steps=steps, batch_size=cfg.batch_size, log_every=max(1, min(500, steps)),
                                 eval_every=0, checkpoint_every=0)
         state = train_phase(self.ctx, PhaseState(phase), engine, (self.X, self.Y), self.stream, settings=settings,
-                            stream_start=0, checkpoint=lambda st: {})
+                            stream_start=0)
         return state.seconds
 
 
@@ -181,7 +209,7 @@ def _run(cfg: PruneConfig, ctx: RunContext, data, model: nn.Module, names: list[
     results = {"experiment": experiment_kind(cfg), "dataset": cfg.dataset,
                "data_seed": data_seed(cfg.dataset, cfg.data_seed), "model": cfg.model,
                "dense": {**saved["eval"], "seconds": saved.get("seconds", 0.0)}, "points": points,
-               "machine": machine_info(cfg.device), "command": command}
+               "execution": cfg.execution, "machine": machine_info(cfg.device), "command": command}
     results["warnings"] = _warnings(cfg, ctx, saved, points, data)
     io.write_json(ctx.out_dir / "results.json", results)
     return results
@@ -214,6 +242,7 @@ def _run_point(cfg: PruneConfig, trainer: _Trainer, model: nn.Module, names: lis
     retrain_lr = cfg.retrain_lr if cfg.retrain_lr is not None else cfg.lr / 10
     kw = _prune_kwargs(cfg, names, batch)
     point: dict = {"id": pid, "criterion": crit, "target_sparsity": s}
+    trainer.executions = []
     masks = full_masks(model, names)
     with torch.no_grad():
         dense_out = model(Xt[:2000]).clone()
@@ -230,7 +259,7 @@ def _run_point(cfg: PruneConfig, trainer: _Trainer, model: nn.Module, names: lis
             masks, quality = density_masks(model, level, masks)
             apply_masks(model, masks)
             before = evaluate(model, Xt, Yt)["accuracy"]
-            trainer.train(model, cfg.retrain_steps, retrain_lr, f"{pid}:{i}", [MaskHook(masks)])
+            trainer.train(model, cfg.retrain_steps, retrain_lr, f"{pid}:{i}", masks=masks)
             point["iterations"].append({"density": level, "quality": quality, "accuracy_pruned": before,
                                         "accuracy": evaluate(model, Xt, Yt)["accuracy"]})
     elif crit.startswith("random@"):
@@ -242,7 +271,7 @@ def _run_point(cfg: PruneConfig, trainer: _Trainer, model: nn.Module, names: lis
                       criterion_kwargs={"seed": cfg.seed})
         point["accuracy_pruned"] = evaluate(model, Xt, Yt)["accuracy"]
         point["output_change"] = output_change()
-        trainer.train(model, cfg.retrain_steps, retrain_lr, pid, [MaskHook(masks)])
+        trainer.train(model, cfg.retrain_steps, retrain_lr, pid, masks=masks)
     elif cfg.schedule == "gradual":
         end = max(1, int(0.75 * cfg.retrain_steps))
         hooks, extra = [], {}
@@ -251,10 +280,12 @@ def _run_point(cfg: PruneConfig, trainer: _Trainer, model: nn.Module, names: lis
             hooks, extra = [acc], {"criterion_kwargs": {"accumulator": acc}}
         hook = ScheduledPruning(gradual(s, start=0, end=end, every=max(1, end // 10)), criterion=crit,
                                 batch_fn=lambda: batch, **{k: v for k, v in kw.items() if k != "batch"}, **extra)
-        hook.on_start(model)
         trainer.train(model, cfg.retrain_steps, retrain_lr, pid, hooks + [hook])
         masks = hook.masks
         point["levels"] = hook.history
+        if cfg.retrain_steps > 0:  # the pattern changes during the phase: it trained dense and masked
+            trainer.executions.append({"phase": pid, "layers": [
+                {**c, "reason": GRADUAL_MASKED} for c in plan_execution(model, masks, "masked", batch_size=cfg.batch_size)]})
     else:
         levels = [s] if cfg.schedule == "one-shot" else [v for _, v in iterative(s, rounds=cfg.rounds).levels()]
         steps = cfg.retrain_steps // len(levels)
@@ -264,11 +295,12 @@ def _run_point(cfg: PruneConfig, trainer: _Trainer, model: nn.Module, names: lis
             point["output_change"] = output_change()
             last = i == len(levels) - 1
             trainer.train(model, cfg.retrain_steps - steps * i if last else steps, retrain_lr, f"{pid}:{i}",
-                          [MaskHook(masks)])
+                          masks=masks)
     final = evaluate(model, Xt, Yt)
     point.update({"accuracy": final["accuracy"], "loss": final["loss"], "live": count_live(masks),
                   "total": count_total(masks), "sparsity": 1 - count_live(masks) / count_total(masks),
-                  "layers": layer_stats(masks), "collapse": collapse_problems(masks)})
+                  "layers": layer_stats(masks), "collapse": collapse_problems(masks),
+                  "execution": trainer.executions})
     out = trainer.ctx.out_dir
     save_masks(out / "masks" / f"{pid}.safetensors", masks)
     params = dict(model.named_parameters())

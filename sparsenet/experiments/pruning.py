@@ -91,8 +91,9 @@ def select_masks(model: nn.Module, cfg) -> tuple[dict, int]:
     return pick(scores, alive, sparsity=cfg.sparsity), 0
 
 
-def prune_model(model: nn.Module, masks: dict, remove: bool) -> tuple[nn.Module, dict, dict]:
-    """Apply masks, optionally remove unconnected units, and convert masked layers to SparseLinear."""
+def prune_model(model: nn.Module, masks: dict, remove: bool, *, sparse: bool = True) -> tuple[nn.Module, dict, dict]:
+    """Apply masks, optionally remove unconnected units, and (`sparse`) convert masked layers to
+    SparseLinear; with ``sparse=False`` the layers stay dense (for `sparsenet.train.execution`)."""
     check_pruned(masks)  # a layer emptied by a global ranking
     apply_masks(model, masks)
     shrink = {}
@@ -100,7 +101,7 @@ def prune_model(model: nn.Module, masks: dict, remove: bool) -> tuple[nn.Module,
         before = {n: m for n, m in masks.items()}
         model, masks, shrink = remove_unconnected(model, masks)
         check_pruned(before, model)  # no hidden unit left on a path from input to output
-    return sparsify(model, masks), masks, shrink
+    return (sparsify(model, masks) if sparse else model), masks, shrink
 
 
 def weight_layers(model: nn.Module):

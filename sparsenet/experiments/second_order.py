@@ -13,8 +13,13 @@ settings (resumable at part granularity):
 * ``pruned``: Newton in the pruned subspace — exact SFN over the live weights of a magnitude-pruned
   MLP vs SGD/Adam continued from the same pruned net.
 
-The run directory gets config.json, parts/*.json, metrics.jsonl (one line per evaluation point),
-results.json (``"experiment": "second-order"``), then report.md and figures.
+Every method trains through the one loop (`sparsenet.train.train_phase`), which logs to
+``parts/<part>/metrics.jsonl`` in the schema of every command (``"event": "train"`` lines with
+``"phase": "<part>/<method>"`` (toys: ``"<part>/<problem>/<method>"``), ``"step"``, ``"samples"``,
+``"loss"``, ``"seconds"``; ``"event": "eval"`` lines with ``"split": "train-subset"``, ``"loss"``,
+``"accuracy"``, ``"test_accuracy"``). The run directory gets config.json, parts/*.json, metrics.jsonl
+(the parts' lines, in part order), results.json (``"experiment": "second-order"``), then report.md
+and figures.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from ..config import config_hash, config_to_dict, option, positive
 from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP, open_run, resolve
 from ..train import machine_info
 from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads, runtime
+from . import choices
 
 PARTS = ("saddle", "rosenbrock", "slow-net", "pruned")
 # Settings each part depends on (a part is recomputed when one of them changed).
@@ -41,12 +47,6 @@ PART_KEYS = {
 }
 
 
-def _datasets():
-    from ..data import dataset_names
-
-    return dataset_names()
-
-
 def _parts_check(parts) -> str | None:
     bad = [p for p in parts if p not in PARTS]
     if bad or not parts:
@@ -56,7 +56,7 @@ def _parts_check(parts) -> str | None:
 
 @dataclass(frozen=True)
 class SecondOrderConfig:
-    dataset: str = option("fashion-mnist", help="dataset of parts slow-net and pruned (the seed: --dataset cifar100 --data-dir DIR)", choices=_datasets)
+    dataset: str = option("fashion-mnist", help="dataset of parts slow-net and pruned (the seed: --dataset cifar100 --data-dir DIR)", choices=choices.datasets)
     data_dir: str | None = option(None, help="directory holding the dataset files")
     parts: tuple[str, ...] = option(PARTS, help="parts to run", check=_parts_check)
     toy_iterations: int = option(100, help="iterations of the saddle and Rosenbrock parts", check=positive)
@@ -108,36 +108,30 @@ def _part_settings(cfg: SecondOrderConfig, part: str) -> dict:
     return {k: d[k] for k in PART_KEYS[part]}
 
 
-def run_part(cfg: SecondOrderConfig, part: str, load_data) -> dict:
+def run_part(cfg: SecondOrderConfig, part: str, load_data, out: Path) -> dict:
+    """Run one part; its training loops log to ``out/parts/<part>/metrics.jsonl`` (rewritten)."""
+    from ..train import RunContext
     from .second_order_nets import pruned_part, slow_net_part
     from .second_order_toy import rosenbrock_part, saddle_part
 
-    if part == "saddle":
-        return saddle_part(cfg.toy_iterations, seed=cfg.seed)
-    if part == "rosenbrock":
-        return rosenbrock_part(cfg.toy_iterations * 5)  # 2-D steps are cheap; GD needs many
-    if part == "slow-net":
-        return slow_net_part(cfg, load_data())
-    return pruned_part(cfg, load_data())
+    ctx = RunContext(out / "parts" / part, seed=cfg.seed, progress=False)
+    ctx.truncate_metrics(0)
+    try:
+        if part == "saddle":
+            return saddle_part(cfg.toy_iterations, seed=cfg.seed, ctx=ctx)
+        if part == "rosenbrock":
+            return rosenbrock_part(cfg.toy_iterations * 5, ctx=ctx)  # 2-D steps are cheap; GD needs many
+        if part == "slow-net":
+            return slow_net_part(cfg, load_data(), ctx)
+        return pruned_part(cfg, load_data(), ctx)
+    finally:
+        ctx.close()
 
 
-def metrics_lines(parts: dict) -> list[dict]:
-    """One record per evaluation point of every run (what metrics.jsonl holds)."""
-    lines = []
-    for part, res in parts.items():
-        if part in ("slow-net", "pruned"):
-            for run in res["runs"]:
-                for i, it in enumerate(run["iteration"]):
-                    lines.append({"part": part, "method": run["method"], "iteration": it, "seconds": run["seconds"][i],
-                                  "train_loss": run["train_loss"][i], "train_accuracy": run["train_accuracy"][i],
-                                  "test_accuracy": run["test_accuracy"][i]})
-        else:
-            problems = res.get("problems", {"rosenbrock": res})
-            for name, prob in problems.items():
-                for run in prob["runs"]:
-                    for it, loss in enumerate(run["loss"]):
-                        lines.append({"part": part, "problem": name, "method": run["method"], "iteration": it, "loss": loss})
-    return lines
+def metrics_text(out: Path, parts) -> str:
+    """The run's metrics.jsonl: the loop's lines of every part, in part order."""
+    files = [out / "parts" / p / "metrics.jsonl" for p in parts]
+    return "".join(f.read_text(encoding="utf-8") for f in files if f.is_file())
 
 
 def run_second_order(cfg: SecondOrderConfig) -> dict:
@@ -191,10 +185,10 @@ def _run_parts(cfg: SecondOrderConfig, eff: SecondOrderConfig, out: Path) -> dic
                 continue
         print(f"[second-order] {part} ...", file=sys.stderr, flush=True)
         t0 = time.perf_counter()
-        parts[part] = run_part(eff, part, load_data)
+        parts[part] = run_part(eff, part, load_data, out)
         timings[part] = time.perf_counter() - t0
         io.write_json(path, {"part": part, "settings_key": settings, "seconds": timings[part], "result": parts[part]})
-    io.write_text(out / "metrics.jsonl", "".join(json.dumps(line) + "\n" for line in metrics_lines(parts)))
+    io.write_text(out / "metrics.jsonl", metrics_text(out, eff.parts))
     results = {"experiment": "second-order", "quick": cfg.quick, "dataset": eff.dataset, "machine": machine_info(cfg.device),
                "config_hash": config_hash(eff), "part_seconds": timings, "skipped_parts": skipped,
                "parts": parts, "summary": summarize(parts)}
@@ -226,4 +220,4 @@ def summarize(parts: dict) -> dict:
     return s
 
 
-__all__ = ["SecondOrderConfig", "resolve_run_dir", "run_second_order", "effective", "PARTS", "summarize", "metrics_lines"]
+__all__ = ["SecondOrderConfig", "resolve_run_dir", "run_second_order", "effective", "PARTS", "summarize", "metrics_text"]

@@ -4,8 +4,10 @@ pruned subspace.
 (c) The seed's "slow net" (seed 001): a fixed random projection ``in → width`` (not trained),
 then ``width → width → classes`` with leaky ReLU (slope 0.5) on the hidden layer, a linear output,
 squared error against one-hot targets, ``L = mean_batch ½‖out − onehot‖²``, minibatches of 50.
-Every method sees the same minibatch sequence; the training loss is measured on a fixed subset of
-the training set every `eval_every` iterations; wall-clock counts optimizer steps only.
+Every method trains through the one loop (`sparsenet.train.train_phase` with a `ClosureEngine`)
+and sees the same minibatch sequence (the loop's seeded `SampleStream`); the training loss is
+measured on a fixed subset of the training set at 0, every `eval_every` iterations and at the
+end; wall-clock counts the loop's training time (evaluation excluded).
 
 (d) Seeds 000 + 001: an MLP ``in-hidden-classes`` (tanh) is trained densely with SGD (burn-in),
 magnitude-pruned (global top-|w|) to `live_weights` weights (biases stay), and then trained on
@@ -19,7 +21,6 @@ from __future__ import annotations
 import copy
 import math
 import sys
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -27,10 +28,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import DivergenceError
 from ..masks import apply_masks, magnitude_scores, select_global
 from ..models import MLP
-from ..optim import (HessianFreeNewton, KrylovSaddleFreeNewton, NonFiniteError, SaddleFreeNewton, layer_groups,
-                     live_count, live_param_groups)
+from ..optim.base import SecondOrderOptimizer
+from ..optim import HessianFreeNewton, KrylovSaddleFreeNewton, SaddleFreeNewton, layer_groups, live_count, live_param_groups
+from ..train import (ClosureEngine, Hook, LoopSettings, MaskHook, PhaseState, RunContext, SampleStream, StepContext,
+                     make_optimizer, train_phase)
 
 
 class SlowNet(nn.Module):
@@ -62,75 +66,84 @@ class NetData:
     x_test: torch.Tensor
     y_test: torch.Tensor
     classes: int
-    order: torch.Tensor  # the minibatch order, shared by every method
-
-    def batch(self, it: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-        n = len(self.order)
-        start = (it * size) % n
-        idx = self.order[start:start + size]
-        if len(idx) < size:  # wrap around the end of an epoch
-            idx = torch.cat([idx, self.order[: size - len(idx)]])
-        return self.x[idx], self.y[idx]
+    seed: int  # of the minibatch stream, shared by every method
 
 
 def make_data(ds, eval_samples: int, test_samples: int, seed: int, device: str = "cpu") -> NetData:
-    g = torch.Generator().manual_seed(seed)  # CPU generator: the same subsets and order on every device
+    g = torch.Generator().manual_seed(seed)  # CPU generator: the same subsets on every device
     x = ds.x_train.reshape(len(ds.x_train), -1).to(device=device, dtype=torch.float64)
     xt = ds.x_test.reshape(len(ds.x_test), -1).to(device=device, dtype=torch.float64)
     y, yt = ds.y_train.to(device), ds.y_test.to(device)
-    perm = torch.randperm(len(x), generator=g).to(device)
-    ev = perm[: min(eval_samples, len(x))]
-    return NetData(x, y, x[ev], y[ev], xt[:test_samples], yt[:test_samples],
-                   ds.num_classes, torch.randperm(len(x), generator=g).to(device))
+    ev = torch.randperm(len(x), generator=g)[: min(eval_samples, len(x))].to(device)
+    return NetData(x, y, x[ev], y[ev], xt[:test_samples], yt[:test_samples], ds.num_classes, seed)
 
 
 @torch.no_grad()
 def _evaluate(model: nn.Module, data: NetData) -> dict:
+    """Squared error and accuracy on the fixed training subset, accuracy on the test samples."""
     out = model(data.x_eval)
     test = model(data.x_test)
-    return {"train_loss": float(squared_error(out, data.y_eval)),
-            "train_accuracy": float((out.argmax(1) == data.y_eval).double().mean()),
+    return {"loss": float(squared_error(out, data.y_eval)),
+            "accuracy": float((out.argmax(1) == data.y_eval).double().mean()),
             "test_accuracy": float((test.argmax(1) == data.y_test).double().mean())}
 
 
+def _batch_loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return squared_error(model(x), y)
+
+
+class _Curve(Hook):
+    """The training curve of one method: evaluations at the phase's start (logged here), at every
+    loop evaluation (logged by the loop) and at its end (logged here), with the training seconds."""
+
+    SPLIT = "train-subset"
+
+    def __init__(self, data: NetData, batch: int):
+        self.data, self.batch = data, batch
+        self.curve = {k: [] for k in ("iteration", "seconds", "train_loss", "train_accuracy", "test_accuracy")}
+
+    def _add(self, c: StepContext, m: dict) -> None:
+        for k, v in (("iteration", c.step), ("seconds", c.seconds), ("train_loss", m["loss"]),
+                     ("train_accuracy", m["accuracy"]), ("test_accuracy", m["test_accuracy"])):
+            self.curve[k].append(v)
+
+    def _evaluate_and_log(self, c: StepContext) -> None:
+        m = _evaluate(c.model, self.data)
+        c.run.log({"event": "eval", "phase": c.phase, "step": c.step, "samples": c.step * self.batch,
+                   "split": self.SPLIT, **m})
+        self._add(c, m)
+
+    def on_start(self, c: StepContext) -> None:
+        self._evaluate_and_log(c)
+
+    def on_eval(self, c: StepContext, metrics: dict) -> None:
+        self._add(c, metrics)
+
+    def on_end(self, c: StepContext) -> None:
+        if self.curve["iteration"][-1] != c.step:
+            self._evaluate_and_log(c)
+
+
 def train_curve(name: str, model: nn.Module, make_opt: Callable, data: NetData, iterations: int, batch: int,
-                eval_every: int, masks: dict | None = None, label: str = "") -> dict:
-    """Train with one optimizer; evaluate at 0, every `eval_every` and the last iteration."""
+                eval_every: int, ctx: RunContext, *, masks: dict | None = None, label: str = "",
+                part: str = "") -> dict:
+    """Train with one optimizer through the one loop (phase ``"<part>/<name>"``); evaluate at 0,
+    every `eval_every` and the last iteration. With `masks`, first-order methods keep the pruned
+    weights at zero (`MaskHook`); second-order ones carry the masks in their param groups."""
     opt = make_opt(model)
-    second_order = not isinstance(opt, (torch.optim.SGD, torch.optim.Adam))
-    curve = {k: [] for k in ("iteration", "seconds", "train_loss", "train_accuracy", "test_accuracy")}
-    seconds, diverged = 0.0, None
-
-    def record(it):
-        ev = _evaluate(model, data)
-        curve["iteration"].append(it)
-        curve["seconds"].append(seconds)
-        for k, v in ev.items():
-            curve[k].append(v)
-
-    record(0)
-    for it in range(1, iterations + 1):
-        xb, yb = data.batch(it - 1, batch)
-        closure = lambda: squared_error(model(xb), yb)  # noqa: E731
-        t0 = time.perf_counter()
-        try:
-            if second_order:
-                opt.step(closure)
-            else:
-                opt.zero_grad()
-                closure().backward()
-                opt.step()
-                if masks is not None:
-                    apply_masks(model, masks)
-        except NonFiniteError as e:
-            diverged = f"iteration {it}: {e}"
-            break
-        seconds += time.perf_counter() - t0
-        if it % eval_every == 0 or it == iterations:
-            record(it)
-            if not math.isfinite(curve["train_loss"][-1]):
-                diverged = f"iteration {it}: training loss {curve['train_loss'][-1]}"
-                break
+    hooks = [MaskHook(masks)] if masks is not None and not isinstance(opt, SecondOrderOptimizer) else []
+    engine = ClosureEngine(model, opt, _batch_loss, hooks=hooks)
+    curve = _Curve(data, batch)
+    settings = LoopSettings(steps=iterations, batch_size=batch, log_every=eval_every, eval_every=eval_every,
+                            checkpoint_every=0)
+    state, diverged = PhaseState(f"{part}/{name}" if part else name), None
+    try:
+        train_phase(ctx, state, engine, (data.x, data.y), SampleStream(len(data.x), data.seed), settings=settings,
+                    stream_start=0, hooks=[curve], eval_fn=lambda m: _evaluate(m, data), eval_split=_Curve.SPLIT)
+    except DivergenceError as e:
+        diverged = engine.diverged or str(e)
+    curve = curve.curve
+    seconds = state.seconds
     print(f"[second-order] {label}{name}: loss {curve['train_loss'][0]:.4f} -> {curve['train_loss'][-1]:.4f} "
           f"in {curve['iteration'][-1]} iterations, {seconds:.1f}s", file=sys.stderr, flush=True)
     return {"method": name, **curve, "diverged": diverged, "final_train_loss": curve["train_loss"][-1],
@@ -138,7 +151,7 @@ def train_curve(name: str, model: nn.Module, make_opt: Callable, data: NetData, 
             "seconds_per_iteration": seconds / max(1, curve["iteration"][-1])}
 
 
-def slow_net_part(cfg, ds) -> dict:
+def slow_net_part(cfg, ds, ctx: RunContext) -> dict:
     """Part (c): SGD, Adam, exact SFN (per-layer blocks), Krylov SFN and Hessian-free on the slow net."""
     data = make_data(ds, cfg.eval_samples, cfg.test_samples, cfg.seed, cfg.device)
     torch.manual_seed(cfg.seed)
@@ -146,14 +159,14 @@ def slow_net_part(cfg, ds) -> dict:
                     torch.Generator().manual_seed(cfg.seed)).double().to(cfg.device)
     params = lambda m: [p for p in m.parameters()]  # noqa: E731
     methods = {
-        "sgd": lambda m: torch.optim.SGD(m.parameters(), lr=cfg.sgd_lr),
-        "adam": lambda m: torch.optim.Adam(m.parameters(), lr=cfg.adam_lr),
+        "sgd": lambda m: make_optimizer("sgd", m.parameters(), lr=cfg.sgd_lr),
+        "adam": lambda m: make_optimizer("adam", m.parameters(), lr=cfg.adam_lr),
         "sfn": lambda m: SaddleFreeNewton(layer_groups(m), lr=cfg.sfn_lr, damping=cfg.sfn_damping, hessian="block"),
         "krylov-sfn": lambda m: KrylovSaddleFreeNewton(params(m), k=cfg.krylov_k, lr=cfg.sfn_lr, damping=cfg.sfn_damping),
         "hessian-free": lambda m: HessianFreeNewton(params(m), damping=cfg.hf_damping, cg_iters=cfg.hf_cg_iters),
     }
     runs = [train_curve(name, copy.deepcopy(start), make, data, cfg.iterations, cfg.batch_size, cfg.eval_every,
-                        label="slow net ") for name, make in methods.items()]
+                        ctx, label="slow net ", part="slow-net") for name, make in methods.items()]
     blocks = [sum(p.numel() for p in g["params"]) for g in layer_groups(start)]
     return {"dataset": ds.name, "shape": f"{data.x.shape[1]}->{cfg.width} (fixed) -> {cfg.width}-{cfg.width}-{data.classes}",
             "parameters": sum(blocks), "hessian_blocks": blocks, "batch_size": cfg.batch_size,
@@ -162,27 +175,28 @@ def slow_net_part(cfg, ds) -> dict:
                          "krylov_k": cfg.krylov_k, "hf_damping": cfg.hf_damping, "hf_cg_iters": cfg.hf_cg_iters}}
 
 
-def pruned_part(cfg, ds) -> dict:
+def pruned_part(cfg, ds, ctx: RunContext) -> dict:
     """Part (d): burn-in, magnitude pruning, then SGD / Adam / exact SFN over the live weights."""
     data = make_data(ds, cfg.eval_samples, cfg.test_samples, cfg.seed, cfg.device)
     torch.manual_seed(cfg.seed)
     model = MLP([data.x.shape[1], cfg.pruned_hidden, data.classes], activation="tanh").double().to(cfg.device)
-    burn = train_curve("burn-in sgd", model, lambda m: torch.optim.SGD(m.parameters(), lr=cfg.pruned_sgd_lr), data,
-                       cfg.burnin_steps, cfg.batch_size, max(1, cfg.burnin_steps), label="pruned ")
+    burn = train_curve("burn-in sgd", model, lambda m: make_optimizer("sgd", m.parameters(), lr=cfg.pruned_sgd_lr),
+                       data, cfg.burnin_steps, cfg.batch_size, max(1, cfg.burnin_steps), ctx, label="pruned ",
+                       part="pruned")
     dense_total = sum(p.numel() for p in model.parameters())
     masks = select_global(magnitude_scores(model), keep=cfg.live_weights)
     apply_masks(model, masks)
     groups = live_param_groups(model, masks)
     system = live_count(groups)
     methods = {
-        "sgd": lambda m: torch.optim.SGD(m.parameters(), lr=cfg.pruned_sgd_lr),
-        "adam": lambda m: torch.optim.Adam(m.parameters(), lr=cfg.pruned_adam_lr),
+        "sgd": lambda m: make_optimizer("sgd", m.parameters(), lr=cfg.pruned_sgd_lr),
+        "adam": lambda m: make_optimizer("adam", m.parameters(), lr=cfg.pruned_adam_lr),
         "sfn": lambda m: SaddleFreeNewton(live_param_groups(m, masks), lr=cfg.pruned_sfn_lr, damping=cfg.sfn_damping,
                                           max_params=max(system, 12_000)),
     }
     # The pruned start is shared: every method continues from a copy of the same net.
     runs = [train_curve(name, copy.deepcopy(model), make, data, cfg.pruned_iterations, cfg.batch_size,
-                        cfg.eval_every, masks=masks, label="pruned ") for name, make in methods.items()]
+                        cfg.eval_every, ctx, masks=masks, label="pruned ", part="pruned") for name, make in methods.items()]
     return {"dataset": ds.name, "model": f"mlp {data.x.shape[1]}-{cfg.pruned_hidden}-{data.classes} tanh",
             "dense_parameters": dense_total, "live_weights": cfg.live_weights, "newton_system_size": system,
             "burnin": {"steps": cfg.burnin_steps, "final_train_loss": burn["final_train_loss"],

@@ -10,54 +10,75 @@
 Plain Newton (−H⁻¹g) is attracted to the saddle, gradient descent moves away at the slow rate
 (1 + lr·|λ_min|) per step, saddle-free Newton (−|H|⁻¹g) escapes at a rate independent of λ.
 (b) Rosenbrock ``(1 − x)² + 100 (y − x²)²`` from (−1.2, 1), the classic anisotropic valley.
+
+Each method runs through the one loop (`sparsenet.train.train_phase`, a `ClosureEngine` whose
+batch loss ignores the batch: these problems have no data), phase ``"<part>/<problem>/<method>"``;
+a hook records the loss (and distance to the saddle) after every step.
 """
 from __future__ import annotations
 
 import math
-import time
 from typing import Callable
 
 import torch
+from torch import nn
 
-from ..optim import HessianFreeNewton, KrylovSaddleFreeNewton, NonFiniteError, SaddleFreeNewton
+from ..errors import DivergenceError
+from ..optim import HessianFreeNewton, KrylovSaddleFreeNewton, SaddleFreeNewton
+from ..train import ClosureEngine, Hook, LoopSettings, PhaseState, RunContext, SampleStream, StepContext, train_phase
+from ..train import make_optimizer
 
 
 def _first_order(kind: str, params, lr: float):
-    return torch.optim.SGD(params, lr=lr) if kind == "gd" else torch.optim.Adam(params, lr=lr)
+    return make_optimizer("sgd" if kind == "gd" else "adam", params, lr=lr)
+
+
+class _Trace(Hook):
+    """The loss (and distance) after every step; a non-finite loss ends the phase."""
+
+    def __init__(self, loss_fn: Callable[[], torch.Tensor], distance: Callable[[], float] | None):
+        self.loss_fn, self.distance = loss_fn, distance
+        self.losses, self.dists, self.diverged = [], [], None
+
+    def _record(self) -> float:
+        with torch.no_grad():
+            loss = float(self.loss_fn().detach())
+        self.losses.append(loss if math.isfinite(loss) else float("nan"))
+        if self.distance:
+            self.dists.append(self.distance())
+        return loss
+
+    def on_start(self, c: StepContext) -> None:
+        self._record()
+
+    def after_step(self, c: StepContext) -> None:
+        loss = self._record()
+        if not math.isfinite(loss):
+            self.diverged = f"iteration {c.step}: loss {loss}"
+            c.stop()
 
 
 def run_method(name: str, params: list[torch.Tensor], loss_fn: Callable[[], torch.Tensor], iterations: int,
-               make: Callable, distance: Callable[[], float] | None = None) -> dict:
-    """`iterations` steps of one optimizer; loss (and distance to the saddle) after each, with timing."""
-    opt = make(params)
-    second_order = not isinstance(opt, (torch.optim.SGD, torch.optim.Adam))
-    losses, dists, diverged, seconds = [float(loss_fn().detach())], [], None, 0.0
+               make: Callable, distance: Callable[[], float] | None = None, *, ctx: RunContext,
+               phase: str = "") -> dict:
+    """`iterations` steps of one optimizer through the one loop; loss (and distance to the saddle)
+    after each, with the loop's training seconds."""
+    model = nn.ParameterList(params)  # the same Parameter objects: the loop's view of the problem
+    engine = ClosureEngine(model, make(params), lambda m, x, y: loss_fn())
+    trace = _Trace(loss_fn, distance)
+    state, diverged = PhaseState(phase or name), None
+    settings = LoopSettings(steps=iterations, batch_size=1, log_every=1, checkpoint_every=0)
+    try:
+        train_phase(ctx, state, engine, (torch.zeros(1, 1), torch.zeros(1, dtype=torch.long)), SampleStream(1, 0),
+                    settings=settings, stream_start=0, hooks=[trace])
+    except DivergenceError as e:
+        diverged = engine.diverged or str(e)
+    diverged = diverged or trace.diverged
+    losses = trace.losses
+    out = {"method": name, "loss": losses, "seconds": state.seconds, "diverged": diverged, "final_loss": losses[-1]}
     if distance:
-        dists.append(distance())
-    for it in range(1, iterations + 1):
-        t0 = time.perf_counter()
-        try:
-            if second_order:
-                opt.step(loss_fn)
-            else:
-                opt.zero_grad()
-                loss_fn().backward()
-                opt.step()
-        except NonFiniteError as e:
-            diverged = f"iteration {it}: {e}"
-            break
-        seconds += time.perf_counter() - t0
-        loss = float(loss_fn().detach())
-        losses.append(loss if math.isfinite(loss) else float("nan"))
-        if distance:
-            dists.append(distance())
-        if not math.isfinite(loss):
-            diverged = f"iteration {it}: loss {loss}"
-            break
-    out = {"method": name, "loss": losses, "seconds": seconds, "diverged": diverged, "final_loss": losses[-1]}
-    if distance:
-        out["distance_to_saddle"] = dists
-        out["final_distance"] = dists[-1]
+        out["distance_to_saddle"] = trace.dists
+        out["final_distance"] = trace.dists[-1]
     return out
 
 
@@ -74,7 +95,8 @@ def _methods(gd_lr: float, damping: float) -> dict[str, Callable]:
     }
 
 
-def saddle_part(iterations: int, gd_lr: float = 0.1, damping: float = 1e-3, seed: int = 0) -> dict:
+def saddle_part(iterations: int, gd_lr: float = 0.1, damping: float = 1e-3, seed: int = 0, *,
+                ctx: RunContext) -> dict:
     """Part (a): both saddle problems under GD, Newton and SFN."""
     results = {"iterations": iterations, "gd_lr": gd_lr, "sfn_damping": damping, "problems": {}}
 
@@ -83,7 +105,8 @@ def saddle_part(iterations: int, gd_lr: float = 0.1, damping: float = 1e-3, seed
     for name, make in _methods(gd_lr, damping).items():
         w = torch.nn.Parameter(torch.tensor([1.0, 1e-4], dtype=torch.float64))
         f = lambda w=w: 0.5 * w[0] ** 2 + 0.25 * w[1] ** 4 - 0.5 * w[1] ** 2  # noqa: E731
-        r = run_method(name, [w], f, iterations, make, distance=lambda w=w: float(w.detach().norm()))
+        r = run_method(name, [w], f, iterations, make, distance=lambda w=w: float(w.detach().norm()), ctx=ctx,
+                       phase=f"saddle/2d/{name}")
         r["final_point"] = w.detach().tolist()
         r["escaped_at"] = first_below(r["loss"], -0.249)  # the minima have f = -0.25
         rows.append(r)
@@ -102,7 +125,7 @@ def saddle_part(iterations: int, gd_lr: float = 0.1, damping: float = 1e-3, seed
         W1, W2 = (torch.nn.Parameter(s.clone()) for s in start)
         f = lambda W1=W1, W2=W2: 0.5 * ((W2 @ W1 @ X - Y) ** 2).sum() / X.shape[1]  # noqa: E731
         dist = lambda W1=W1, W2=W2: float(torch.cat([W1.detach().reshape(-1), W2.detach().reshape(-1)]).norm())  # noqa: E731
-        r = run_method(name, [W1, W2], f, iterations, make, distance=dist)
+        r = run_method(name, [W1, W2], f, iterations, make, distance=dist, ctx=ctx, phase=f"saddle/deep_linear/{name}")
         r["escaped_at"] = first_below(r["loss"], 0.01 * saddle_loss)
         rows.append(r)
     results["problems"]["deep_linear"] = {"net": "W2 W1 x, 3-3-3, targets A x, 100 samples", "start": "1e-3 N(0,1)",
@@ -111,7 +134,7 @@ def saddle_part(iterations: int, gd_lr: float = 0.1, damping: float = 1e-3, seed
 
 
 def rosenbrock_part(iterations: int, gd_lr: float = 1e-3, adam_lr: float = 0.02, damping: float = 1e-3,
-                    krylov_k: int = 2) -> dict:
+                    krylov_k: int = 2, *, ctx: RunContext) -> dict:
     """Part (b): Rosenbrock from (−1.2, 1) under GD, Adam, Newton, SFN, Krylov SFN and Hessian-free."""
     methods = {
         "gd": lambda ps: _first_order("gd", ps, gd_lr),
@@ -125,7 +148,7 @@ def rosenbrock_part(iterations: int, gd_lr: float = 1e-3, adam_lr: float = 0.02,
     for name, make in methods.items():
         w = torch.nn.Parameter(torch.tensor([-1.2, 1.0], dtype=torch.float64))
         f = lambda w=w: (1 - w[0]) ** 2 + 100 * (w[1] - w[0] ** 2) ** 2  # noqa: E731
-        r = run_method(name, [w], f, iterations, make)
+        r = run_method(name, [w], f, iterations, make, ctx=ctx, phase=f"rosenbrock/{name}")
         r["final_point"] = w.detach().tolist()
         r["iterations_to_1e-8"] = first_below(r["loss"], 1e-8)
         rows.append(r)

@@ -32,6 +32,7 @@ from ..train import FusedEngine, machine_info
 from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads, runtime
 from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP, open_run, resolve
 from .train import run_train
+from . import choices
 from .train_config import TrainConfig
 
 # The seed's reported numbers (MNIST, the author's laptop, scipy): facts to compare against.
@@ -55,15 +56,9 @@ QUICK_OUT_SUFFIX = "-quick"
 SPARSE_VARIANTS = {"seed": "sparse", "fixed-total": "fixed-total"}
 
 
-def _datasets():
-    from ..data import dataset_names
-
-    return dataset_names()
-
-
 @dataclass(frozen=True)
 class SeedFigureConfig:
-    dataset: str = option("fashion-mnist", help="dataset (the seed used mnist: --dataset mnist --data-dir DIR)", choices=_datasets)
+    dataset: str = option("fashion-mnist", help="dataset (the seed used mnist: --dataset mnist --data-dir DIR)", choices=choices.datasets)
     data_dir: str | None = option(None, help="directory holding the dataset files")
     widths: tuple[int, ...] = option(FULL_WIDTHS, help="hidden widths H of the MLP in-H-10", check=all_positive)
     budget: int = option(3180, help="live weights kept in the hidden layer (seed variant: halving until <= budget; fixed-total: exactly budget)", check=positive)
@@ -72,7 +67,7 @@ class SeedFigureConfig:
     burnin_steps: int = option(200, help="dense online-SGD samples before pruning", check=non_negative)
     steps: int = option(30000, help="online-SGD samples after pruning", check=positive)
     lr: float = option(0.01, help="learning rate", check=positive)
-    activation: str = option("tanh", help="hidden activation", choices=("tanh", "relu", "leaky_relu"))
+    activation: str = option("tanh", help="hidden activation", choices=choices.activations)
     engine: str = option("auto", help="engine of the sparse variant (auto = the fused batch-1 kernel)", choices=("auto", "torch", "fused"))
     dense_engine: str = option("torch", help="engine of the dense variant: torch = dense PyTorch autograd + SGD (the project's baseline); fused = the same batch-1 kernel as the sparse variant", choices=("auto", "torch", "fused"))
     n_test: int | None = option(None, help="test examples used (default: the full test set; --quick: 2,000)", check=lambda v: None if v is None else positive(v))

@@ -27,9 +27,10 @@ from ..data import data_seed, load_dataset
 from ..errors import ConfigError
 from ..masks import save_masks
 from ..models import build_model
-from ..nn import SparseLinear
+from ..nn import SparseLinear, sparsify
+from ..train.execution import prepare_execution
 from ..train import (FusedEngine, LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine,
-                     evaluate, fused_unsupported_reason, machine_info, train_phase)
+                     evaluate, fused_unsupported_reason, machine_info, make_optimizer, train_phase)
 from ..rundir import open_run, resolve
 from ..train.context import Segments
 from ..train.runtime import runtime
@@ -59,8 +60,17 @@ def new_model(cfg: TrainConfig, data) -> nn.Module:
                        num_classes=data.num_classes, leaky_slope=cfg.leaky_slope).to(cfg.device)
 
 
-def make_engine(cfg: TrainConfig, model: nn.Module):
+def uses_fused(cfg: TrainConfig, model: nn.Module) -> bool:
+    """Whether `make_engine` picks the fused batch-1 kernel for `model` (before any mask hooks)."""
     reason = fused_unsupported_reason(model, cfg.optimizer, cfg.momentum, cfg.weight_decay, cfg.batch_size)
+    return cfg.engine == "fused" or (cfg.engine == "auto" and reason is None)
+
+
+def make_engine(cfg: TrainConfig, model: nn.Module, hooks=()):
+    """The engine of a phase; `hooks` (the mask hooks of --execution masked layers) need torch autograd."""
+    reason = fused_unsupported_reason(model, cfg.optimizer, cfg.momentum, cfg.weight_decay, cfg.batch_size)
+    if hooks and reason is None:
+        reason = "masked layers (--execution masked or auto) need mask hooks, which the fused kernel cannot run"
     if cfg.engine == "fused" and reason:
         raise ConfigError(f"--engine fused cannot run this setup: {reason}; use --engine torch or auto")
     if cfg.engine == "fused" or (cfg.engine == "auto" and reason is None):
@@ -69,12 +79,9 @@ def make_engine(cfg: TrainConfig, model: nn.Module):
         from ..kernels.codegen import warm
 
         warm()  # compile (or load from the cache) before the clock starts
-    if cfg.optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
-                              weight_decay=cfg.weight_decay)
-    else:
-        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return TorchEngine(model, opt)
+    opt = make_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                         weight_decay=cfg.weight_decay)
+    return TorchEngine(model, opt, hooks=list(hooks))
 
 
 def _compile_seconds(engine: str) -> dict:
@@ -150,8 +157,8 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
 
     used = {}
 
-    def run_phase(phase, steps, model, start, resume_state):
-        engine = make_engine(cfg, model)
+    def run_phase(phase, steps, model, start, resume_state, hooks=(), extra=None):
+        engine = make_engine(cfg, model, hooks)
         used["engine"] = engine.name
         state = PhaseState(phase)
         if resume_state is not None:
@@ -165,7 +172,7 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
             return {"phase": phase, "step": st.step, "seconds": st.seconds, "loss_sum": st.loss_sum,
                     "loss_steps": st.loss_steps, "model": model.state_dict(),
                     "optimizer": engine.state_dict(), "phase_seconds": seconds,
-                    "segments": segments.records(st.seconds - seconds0, st.step - step0)}
+                    "segments": segments.records(st.seconds - seconds0, st.step - step0), **(extra or {})}
 
         state = train_phase(ctx, state, engine, (X, Y), stream, settings=settings(steps),
                             stream_start=start, checkpoint=checkpoint, eval_data=(Xt, Yt))
@@ -191,12 +198,17 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
         io.torch_save(burnin_file, {"model": model.state_dict(), "phase_seconds": seconds})
         ctx.save_checkpoint({"phase": "prune", "phase_seconds": seconds, "segments": segments.records()})
     # ---- prune ----------------------------------------------------------------------------
-    shrink = {}
+    shrink, execution = {}, None
     if cfg.prune != "none":
         t0 = time.perf_counter()
         masks, rounds = select_masks(model, cfg)
-        model, final_masks, shrink = prune_model(model, masks, cfg.remove_unconnected)
-        model = model.to(cfg.device)  # units removed and layers made sparse: new tensors, same device
+        model, final_masks, shrink = prune_model(model, masks, cfg.remove_unconnected, sparse=False)
+        model = model.to(cfg.device)  # units removed: new tensors, same device
+        # --execution: masked layers become SparseLinear (csr) or stay dense with mask hooks; a resumed
+        # main phase replays the choices its checkpoint (and optimizer state) was saved with.
+        recorded = ckpt.get("execution") if ckpt is not None and ckpt["phase"] == main_name else None
+        execution = prepare_execution(model, final_masks, cfg.execution, batch_size=B, optimizer=cfg.optimizer,
+                                      fused=uses_fused(cfg, model), choices=recorded)
         if "prune" not in seconds:
             seconds["prune"] = time.perf_counter() - t0
             segments.add(seconds["prune"], 0)
@@ -211,7 +223,11 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
             ctx.log({"event": "phase_end", "phase": "prune", "seconds": seconds["prune"]})
     # ---- main phase -----------------------------------------------------------------------
     resume_main = ckpt if ckpt is not None and ckpt["phase"] == main_name else None
-    final = run_phase(main_name, cfg.steps, model, cfg.burnin_steps * B, resume_main)
+    final = run_phase(main_name, cfg.steps, model, cfg.burnin_steps * B, resume_main,
+                      hooks=execution.hooks if execution else (),
+                      extra={"execution": execution.choices} if execution else None)
+    if execution is not None:
+        sparsify(model, final_masks)  # layers trained masked take their CSR form: the same artifacts as csr
     w, g = snapshot(model, X, Y, cfg.grad_samples)
     io.save_tensors(snaps / "weights_final.safetensors", w)
     io.save_tensors(snaps / "grads_final.safetensors", g)
@@ -227,6 +243,7 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
         "layers": layers,
         "hidden_units": [l.out_features for _, l in weight_layers(model)][:-1],
         "engine": used["engine"], "machine": machine_info(cfg.device),
+        "execution": {"mode": cfg.execution, "layers": execution.choices} if execution else None,
         "compile_seconds": _compile_seconds(used["engine"]),
         "final_spec": "-".join(str(s) for s in [layers[0]["shape"][1]] + [l["shape"][0] for l in layers]),
     }

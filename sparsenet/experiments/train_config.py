@@ -6,19 +6,9 @@ from dataclasses import dataclass
 from ..config import all_positive, in_unit_interval_open_right, non_negative, option, positive
 from ..errors import ConfigError
 from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
+from ..train.execution import EXECUTION_HELP, EXECUTIONS
 from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads
-
-
-def _datasets():
-    from ..data import dataset_names
-
-    return dataset_names()
-
-
-def _models():
-    from ..models import model_names
-
-    return model_names()
+from . import choices
 
 
 def _positive_or_none(v):
@@ -27,14 +17,14 @@ def _positive_or_none(v):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    dataset: str = option("fashion-mnist", help="dataset name", choices=_datasets)
+    dataset: str = option("fashion-mnist", help="dataset name", choices=choices.datasets)
     data_dir: str | None = option(None, help="directory holding the dataset files (else env var, then the standard location)")
     data_seed: int | None = option(None, help="seed of a generated dataset (mnist1d, synthetic), apart from --seed so seeds vary the init and data order on the same data; none = the generator's default: 42 for mnist1d (the mnist1d package's, as in its published results), 0 for synthetic")
-    model: str = option("mlp", help="model name", choices=_models)
+    model: str = option("mlp", help="model name", choices=choices.models)
     spec: str = option("784-300-100-10", help="layer sizes for --model mlp, e.g. 784-300-100-10")
-    activation: str | None = option(None, help="hidden activation (default: the model's own: tanh for mlp, as in the seed; relu for lenet300100 and convnet)", choices=("tanh", "relu", "leaky_relu"))
+    activation: str | None = option(None, help="hidden activation (default: the model's own: tanh for mlp, as in the seed; relu for lenet300100 and convnet)", choices=choices.activations)
     leaky_slope: float = option(0.01, help="negative slope of leaky_relu", check=non_negative)
-    optimizer: str = option("sgd", help="optimizer", choices=("sgd", "adam"))
+    optimizer: str = option("sgd", help="optimizer", choices=choices.optimizers)
     lr: float = option(0.01, help="learning rate", check=positive)
     momentum: float = option(0.0, help="SGD momentum", check=non_negative)
     weight_decay: float = option(0.0, help="L2 weight decay", check=non_negative)
@@ -46,10 +36,11 @@ class TrainConfig:
     budget: int | None = option(3180, help="live weights to keep per pruned layer (or in total with --scope global)", check=_positive_or_none)
     halvings: int | None = option(None, help="number of halving rounds for --rule halving (instead of --budget)", check=_positive_or_none)
     sparsity: float | None = option(None, help="fraction of weights removed, for --rule sparsity", check=lambda v: None if v is None else in_unit_interval_open_right(v))
-    scope: str = option("layerwise", help="selection per layer or one global ranking", choices=("layerwise", "global"))
+    scope: str = option("layerwise", help="selection per layer or one global ranking", choices=choices.scopes)
     skip: tuple[str, ...] = option(("last",), help="layers never pruned: parameter names, globs, 'first' or 'last' (the seed keeps the output layer dense)")
     output_budget: int | None = option(None, help="prune the output layer too, first, to this many live weights (even when --skip names it); the other pruned layers then keep their --budget only on units that still have an output, so the total live weights are fixed (MLP, --rule budget or halving, --scope layerwise)", check=_positive_or_none)
     remove_unconnected: bool = option(True, help="after pruning, remove hidden units with no inputs or no outputs (folding constants into the next bias)")
+    execution: str = option("csr", help=EXECUTION_HELP + "; the default csr is the pipeline behind the documented numbers; masked and auto with masked layers train with --engine torch (the fused kernel runs no mask hooks)", choices=EXECUTIONS)
     engine: str = option("auto", help="auto: the fused batch-1 kernel when it applies (MLP, SGD, batch 1), else torch autograd", choices=("auto", "torch", "fused"))
     n_train: int | None = option(None, help="use only the first N training examples", check=_positive_or_none)
     n_test: int | None = option(None, help="use only the first N test examples (default: the full test set)", check=_positive_or_none)

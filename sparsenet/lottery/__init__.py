@@ -2,7 +2,8 @@
 
 * `imp`: iterative magnitude pruning with rewinding (Frankle & Carbin 2019; Frankle et al. 2020).
 * `controls`: reinit / reshuffle / signed constant / random mask (Zhou et al. 2019).
-* `mask_criteria`: Zhou et al.'s mask criteria; `supermask`: masks evaluated untrained.
+* `mask_criteria`: Zhou et al.'s mask criteria (the ``ticket`` family of `sparsenet.criteria.CRITERIA`);
+  `supermask`: masks evaluated untrained.
 * `early_bird`: early-bird tickets (You et al. 2020).
 * `edge_popup`, `strong`: subnetworks of frozen random nets (Ramanujan et al. 2020; Malach et al. 2020).
 * `double_descent`: label noise for the sparse double descent sweep.
@@ -13,12 +14,12 @@ from .controls import CONTROLS, constant_state, control_start, random_masks, rei
 from .double_descent import noisy_labels
 from .errors import LevelError, PruneRateError, RewindError, TopKError
 from .imp import check_rate, layer_rates, level_counts, prune_level, rewind
-from .mask_criteria import MASK_CRITERIA, criterion_names, mask_scores
+from .mask_criteria import criterion_names, mask_scores
 from .supermask import supermask_accuracy, supermask_table
 from .training import KeepMasked, TrainSpec, train_masked
 
 __all__ = [
-    "CONTROLS", "KeepMasked", "LevelError", "MASK_CRITERIA", "PruneRateError", "RewindError", "TopKError",
+    "CONTROLS", "KeepMasked", "LevelError", "PruneRateError", "RewindError", "TopKError",
     "TrainSpec", "check_rate", "constant_state", "control_start", "criterion_names", "layer_rates",
     "level_counts", "mask_scores", "noisy_labels", "prune_level", "random_masks", "reinit_state",
     "reshuffle_state", "rewind", "supermask_accuracy", "supermask_table", "train_masked",

@@ -9,7 +9,8 @@ would produce now, and its distance to the previous one,
     d_t = Hamming(m_t, m_{t-1}) / |m|                  (normalized: fraction of entries that differ),
 
 keep the last W distances in a FIFO; the ticket is drawn at the first t where the queue is full
-and max(d_{t-W+1}, ..., d_t) < ε. Dense training then stops and the ticket is trained.
+and max(d_{t-W+1}, ..., d_t) < ε. Dense training then stops and the ticket is trained: the check
+is a training-loop hook (`EarlyBirdHook`) that ends the dense phase with `c.stop()`.
 
 Structures: ``unstructured`` (magnitude top-k per layer, the IMP counts of a chosen level) and
 ``neuron`` (hidden units ranked by the L2 norm of their incoming weights, a fraction of each
@@ -25,8 +26,8 @@ import torch
 from torch import nn
 
 from ..masks import Masks, hamming_distance, magnitude_scores, prunable_names, select_layerwise, topk_mask
-from ..train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, train_phase
-from .training import TrainSpec, make_optimizer
+from ..train import Hook, LoopSettings, PhaseState, RunContext, SampleStream, StepContext, TorchEngine, train_phase
+from .training import TrainSpec
 
 
 class EarlyBird:
@@ -79,6 +80,36 @@ def units_to_weights(model: nn.Module, units: Mapping[str, torch.Tensor]) -> Mas
     return out
 
 
+class EarlyBirdHook(Hook):
+    """Every `every` optimizer steps (and at the phase's last step) take the mask `mask_fn(model)`
+    returns — ``(mask to track, weight masks)`` — and feed it to `bird`; stop the phase once drawn."""
+
+    def __init__(self, bird: EarlyBird, mask_fn, every: int):
+        self.bird, self.mask_fn, self.every = bird, mask_fn, every
+        self.distances: list[dict] = []
+        self.drawn, self.weights, self.checked = False, None, -1
+
+    def _check(self, c: StepContext) -> None:
+        track, self.weights = self.mask_fn(c.model)
+        self.drawn = self.bird.update(track)
+        if c.step > 0:
+            self.distances.append({"step": c.step, "distance": self.bird.history[-1]})
+        self.checked = c.step
+
+    def on_start(self, c: StepContext) -> None:
+        self._check(c)  # the mask of θ0 (no distance yet)
+
+    def after_step(self, c: StepContext) -> None:
+        if c.step % self.every == 0:
+            self._check(c)
+            if self.drawn:
+                c.stop()
+
+    def on_end(self, c: StepContext) -> None:
+        if self.checked != c.step:  # the budget ended between two checks
+            self._check(c)
+
+
 def draw_early_bird(ctx: RunContext, model: nn.Module, spec: TrainSpec, train, stream: SampleStream, *,
                     every: int, structure: str, keep: Mapping[str, int] | None = None,
                     neuron_rate: float = 0.5, window: int = 5, threshold: float = 0.1) -> dict:
@@ -86,29 +117,21 @@ def draw_early_bird(ctx: RunContext, model: nn.Module, spec: TrainSpec, train, s
     `every` steps, up to `spec.steps` (the dense budget). Returns ``{"drawn", "draw_step",
     "masks" (weight masks), "distances": [{"step", "distance"}]}``; when the criterion never
     fires the mask at the end of the budget is returned with ``drawn=False``."""
-    engine = TorchEngine(model, make_optimizer(spec, model.parameters()))
-    bird = EarlyBird(window, threshold)
-    state = PhaseState("early-bird")
+    engine = TorchEngine(model, spec.optimizer_for(model.parameters()))
 
-    def mask_now() -> tuple[Masks, Masks]:
+    def mask_now(m: nn.Module) -> tuple[Masks, Masks]:
         if structure == "neuron":
-            units = neuron_mask(model, neuron_rate)
-            return units, units_to_weights(model, units)
-        m = unstructured_mask(model, keep)
-        return m, m
+            units = neuron_mask(m, neuron_rate)
+            return units, units_to_weights(m, units)
+        w = unstructured_mask(m, keep)
+        return w, w
 
-    track, weights = mask_now()
-    bird.update(track)
-    distances, drawn = [], False
-    while state.step < spec.steps and not drawn:
-        settings = LoopSettings(steps=min(spec.steps, state.step + every), batch_size=spec.batch_size,
-                                log_every=spec.log_every, eval_every=0, checkpoint_every=0)
-        train_phase(ctx, state, engine, train, stream, settings=settings, stream_start=0,
-                    checkpoint=lambda st: {})
-        track, weights = mask_now()
-        drawn = bird.update(track)
-        distances.append({"step": state.step, "distance": bird.history[-1]})
-    return {"drawn": drawn, "draw_step": state.step, "masks": weights, "distances": distances}
+    hook = EarlyBirdHook(EarlyBird(window, threshold), mask_now, every)
+    settings = LoopSettings(steps=spec.steps, batch_size=spec.batch_size, log_every=spec.log_every,
+                            eval_every=0, checkpoint_every=0)
+    state = train_phase(ctx, PhaseState("early-bird"), engine, train, stream, settings=settings, stream_start=0,
+                        hooks=[hook])
+    return {"drawn": hook.drawn, "draw_step": state.step, "masks": hook.weights, "distances": hook.distances}
 
 
-__all__ = ["EarlyBird", "draw_early_bird", "neuron_mask", "units_to_weights", "unstructured_mask"]
+__all__ = ["EarlyBird", "EarlyBirdHook", "draw_early_bird", "neuron_mask", "units_to_weights", "unstructured_mask"]

@@ -1,55 +1,35 @@
-"""Mask criteria of Zhou et al.: which weights a ticket keeps, from initial and final values.
+"""Mask criteria of Zhou et al. for lottery tickets: the ``"ticket"`` family of `sparsenet.criteria`.
 
-Zhou, Lan, Liu & Yosinski, "Deconstructing Lottery Tickets: Zeros, Signs, and the Supermask",
-NeurIPS 2019, arXiv:1905.01067, Table 1. Scores (higher = keep), w_i initial, w_f trained:
-
-    large_final             |w_f|
-    small_final             -|w_f|
-    large_init              |w_i|
-    large_final_same_sign   max(0, sign(w_i) · w_f)     (|w_f| if the sign kept, else 0)
-    magnitude_increase      |w_f| - |w_i|
-    movement                |w_f - w_i|
-    random                  u ~ U(0, 1)  (from an explicit generator)
-
-Selection among survivors with exact counts is `sparsenet.masks`' job; this module only scores.
+The rules (large_final, small_final, large_init, large_final_same_sign, magnitude_increase,
+large_movement, random) live in `sparsenet.criteria.ticket`, registered in the one criterion
+registry; this module gives the lottery code its names and scores. The paper's ``movement``
+(|w_f - w_i|) is ``large_movement`` here (``movement`` is Sanh et al.'s criterion); the old
+name fails with one line naming the new one.
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Mapping
 
 import torch
 
-from ..registry import Registry
-
-Rule = Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
-MASK_CRITERIA: Registry[Rule] = Registry("mask criterion")
-
-MASK_CRITERIA.register("large_final", lambda wi, wf, g: wf.abs())
-MASK_CRITERIA.register("small_final", lambda wi, wf, g: -wf.abs())
-MASK_CRITERIA.register("large_init", lambda wi, wf, g: wi.abs())
-MASK_CRITERIA.register("large_final_same_sign", lambda wi, wf, g: (torch.sign(wi) * wf).clamp_min(0))
-MASK_CRITERIA.register("magnitude_increase", lambda wi, wf, g: wf.abs() - wi.abs())
-MASK_CRITERIA.register("movement", lambda wi, wf, g: (wf - wi).abs())
-MASK_CRITERIA.register("random", lambda wi, wf, g: torch.rand(wf.shape, generator=g))
+from ..criteria.ticket import ticket_criterion_names, ticket_scores
 
 
 def criterion_names() -> list[str]:
-    """Names of the registered lottery mask criteria (Zhou et al. 2019), sorted."""
-    return MASK_CRITERIA.names()
+    """Names of the lottery mask criteria (the ticket family, Zhou et al. 2019), sorted."""
+    return ticket_criterion_names()
 
 
 def mask_scores(criterion: str, init: Mapping[str, torch.Tensor], final: Mapping[str, torch.Tensor],
                 names: list[str], seed: int = 0) -> dict[str, torch.Tensor]:
-    """``{name: score}`` of `criterion` for the weights `names` (unknown name: error listing all).
+    """``{name: score}`` of ticket `criterion` for the weights `names` (unknown name: error listing all).
 
     >>> wi = {"w": torch.tensor([1., -1., 2., -2.])}
     >>> wf = {"w": torch.tensor([3., 3., -1., -4.])}
     >>> mask_scores("large_final_same_sign", wi, wf, ["w"])["w"]
     tensor([3., 0., 0., 4.])
     """
-    rule = MASK_CRITERIA.get(criterion)
-    g = torch.Generator().manual_seed(seed)
-    return {n: rule(init[n].detach().float(), final[n].detach().float(), g) for n in names}
+    return ticket_scores(criterion, init, final, names, seed=seed)
 
 
-__all__ = ["MASK_CRITERIA", "criterion_names", "mask_scores"]
+__all__ = ["criterion_names", "mask_scores"]

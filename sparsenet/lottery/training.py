@@ -2,8 +2,8 @@
 
 `train_masked` builds a `TorchEngine` with a `KeepMasked` hook (pruned weights get zero
 gradient and are re-zeroed after each optimizer step, so Adam's moments never move them) and
-calls `sparsenet.train.train_phase`, optionally stopping once at `snapshot_at` to copy the
-weights (θ_k for late rewinding). Every `eval_every` steps (and at the end) the validation and
+calls `sparsenet.train.train_phase` once; a `SnapshotHook` copies the weights at `snapshot_at`
+(θ_k for late rewinding). Every `eval_every` steps (and at the end) the validation and
 test loss / accuracy are recorded in the curve and logged to ``metrics.jsonl`` as ``"event":
 "eval"`` lines labelled ``"split": "val"`` and ``"split": "test"``; the early-stopping iteration is
 the step of the minimum validation loss (Frankle & Carbin 2019, arXiv:1803.03635, use it as their
@@ -19,8 +19,9 @@ import torch
 from torch import nn
 
 from ..masks import apply_masks
-from ..train import (LoopSettings, MaskHook, PhaseState, RunContext, SampleStream, TorchEngine, evaluate,
-                     train_phase)
+from ..train.execution import prepare_execution
+from ..train import (Hook, LoopSettings, MaskHook, PhaseState, RunContext, SampleStream, SnapshotHook, StepContext,
+                     TorchEngine, evaluate, make_optimizer, train_phase)
 
 
 KeepMasked = MaskHook  # the project's mask-keeping engine hook, under the name lottery code uses
@@ -35,15 +36,14 @@ class TrainSpec:
     momentum: float = 0.0
     eval_every: int = 0
     log_every: int = 1000
+    execution: str = "masked"  # how masked layers train: masked, csr or auto (`sparsenet.train.execution`)
+
+    def optimizer_for(self, params) -> torch.optim.Optimizer:
+        """This spec's optimizer over `params` (the project's one factory)."""
+        return make_optimizer(self.optimizer, params, lr=self.lr, momentum=self.momentum)
 
 
-def make_optimizer(spec: TrainSpec, params) -> torch.optim.Optimizer:
-    if spec.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum)
-    return torch.optim.Adam(params, lr=spec.lr)
-
-
-class _Curve:
+class _Curve(Hook):
     """on_eval hook: append (step, val loss, val acc, test loss, test acc) and log what the loop
     did not (the loop logs its own `eval_data`: the validation split, or the test set when there
     is none)."""
@@ -69,13 +69,13 @@ class _Curve:
         self._append(step, v, t)
         return v, t
 
-    def on_eval(self, ctx, state, m) -> None:
+    def on_eval(self, c: StepContext, m: dict) -> None:
         if self.val is None:  # the loop evaluated (and logged) the test set
-            self._append(state.step, None, m)
+            self._append(c.step, None, m)
             return
         t = evaluate(self.model, *self.test)
-        self._log(state.step, "test", t)
-        self._append(state.step, m, t)
+        self._log(c.step, "test", t)
+        self._append(c.step, m, t)
 
 
 def train_masked(ctx: RunContext, model: nn.Module, masks: Mapping[str, torch.Tensor], spec: TrainSpec,
@@ -87,35 +87,33 @@ def train_masked(ctx: RunContext, model: nn.Module, masks: Mapping[str, torch.Te
     ticket sees the batches the dense run saw after step k). `val` is the validation split or
     None (then ``"val"``, ``"early_stop_step"`` and ``"early_stop_test_accuracy"`` are None).
     Returns ``{"test", "val", "curve", "early_stop_step", "early_stop_test_accuracy",
-    "snapshot"}``; ``snapshot`` is the state dict at `snapshot_at` (or None).
+    "snapshot", "execution"}``; ``snapshot`` is the state dict at `snapshot_at` (or None), ``execution``
+    the per-layer choices of ``spec.execution`` (the model is back to dense nn.Linear layers either way).
     """
     if val is not None and val[0].shape[0] == 0:
         val = None  # an empty split measures nothing (its "accuracy" would read 0)
     apply_masks(model, masks)
-    engine = TorchEngine(model, make_optimizer(spec, model.parameters()), hooks=[KeepMasked(masks)])
+    execution = prepare_execution(model, masks, spec.execution, batch_size=spec.batch_size,
+                                  optimizer=spec.optimizer)  # masked: KeepMasked(masks); csr: SparseLinear
+    engine = TorchEngine(model, spec.optimizer_for(model.parameters()), hooks=execution.hooks)
     curve = _Curve(ctx, model, val, test, phase)
-    state = PhaseState(phase, step=start_step)
-    stops = sorted({s for s in (snapshot_at, spec.steps) if s is not None and s > start_step} | {spec.steps})
-    snapshot = None
-    if snapshot_at is not None and snapshot_at <= start_step:
-        snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    for stop in stops:
-        settings = LoopSettings(steps=stop, batch_size=spec.batch_size, log_every=spec.log_every,
-                                eval_every=spec.eval_every, checkpoint_every=0)
-        train_phase(ctx, state, engine, train, stream, settings=settings, stream_start=0,
-                    checkpoint=lambda st: {}, hooks=[curve], eval_data=val if val is not None else test,
+    snap = SnapshotHook(snapshot_at) if snapshot_at is not None else None
+    settings = LoopSettings(steps=spec.steps, batch_size=spec.batch_size, log_every=spec.log_every,
+                            eval_every=spec.eval_every, checkpoint_every=0)
+    try:
+        train_phase(ctx, PhaseState(phase, step=start_step), engine, train, stream, settings=settings, stream_start=0,
+                    hooks=[curve] + ([snap] if snap else []), eval_data=val if val is not None else test,
                     eval_split="val" if val is not None else "test")
-        if stop == snapshot_at:
-            snapshot = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        if stop < spec.steps and spec.eval_every and stop % spec.eval_every == 0:
-            curve.record(stop)  # train_phase skips evals at its last step
+    finally:
+        execution.restore()  # dense nn.Linear layers again, holding the trained weights
+    snapshot = snap.state if snap else None
     v, t = curve.record(spec.steps)
     es_step = es_acc = None
     if val is not None:
         best = min(curve.points, key=lambda p: (p["val_loss"], p["step"]))
         es_step, es_acc = best["step"], best["test_accuracy"]
     return {"test": t, "val": v, "curve": curve.points, "early_stop_step": es_step,
-            "early_stop_test_accuracy": es_acc, "snapshot": snapshot}
+            "early_stop_test_accuracy": es_acc, "snapshot": snapshot, "execution": execution.choices}
 
 
-__all__ = ["KeepMasked", "TrainSpec", "make_optimizer", "train_masked"]
+__all__ = ["KeepMasked", "TrainSpec", "train_masked"]

@@ -13,12 +13,14 @@ from torch import nn
 
 from ..masks import apply_masks
 from ..schedules import Schedule
-from ..train.hooks import MaskHook
+from ..train.hooks import MaskHook, StepContext
 
 
 class ScheduledPruning(MaskHook):
-    """Prune at every one of the schedule's steps (optimizer steps counted from 0, step 0 included) with
-    `prune_kwargs`: a level at step s fires before the (s+1)-th optimizer update.
+    """Prune at every one of the schedule's steps (the phase's optimizer steps counted from 0, step 0
+    included) with `prune_kwargs`: a level at step s fires before the (s+1)-th optimizer update —
+    in `on_start` for a phase starting at s (the loop calls it), else at the first backward pass
+    (an engine run outside the loop), later levels right after the s-th update.
 
     `batch_fn()` returns the batch for data-dependent criteria (called only when pruning).
     """
@@ -29,33 +31,28 @@ class ScheduledPruning(MaskHook):
         self.schedule, self.criterion, self.batch_fn = schedule, criterion, batch_fn
         self.prune_kwargs = prune_kwargs
         self.pending = dict(schedule.levels())
-        self.step = 0
         self.history: list[dict] = []
 
-    def prune_now(self, model: nn.Module) -> None:
+    def prune_now(self, model: nn.Module, step: int) -> None:
         from .api import prune
 
-        s = self.pending.pop(self.step)
+        s = self.pending.pop(step)
         batch = self.batch_fn() if self.batch_fn is not None else None
         self.masks = prune(model, self.criterion, s, masks=self.masks or None, batch=batch, **self.prune_kwargs)
         live = sum(int(m.sum()) for m in self.masks.values())
-        self.history.append({"step": self.step, "sparsity": s, "live": live})
+        self.history.append({"step": step, "sparsity": s, "live": live})
 
-    def on_start(self, model: nn.Module) -> None:
-        """Optional: prune a step-0 level before the first forward pass (else it fires at the first backward)."""
-        if self.step in self.pending:
-            self.prune_now(model)
+    def on_start(self, c: StepContext) -> None:
+        if c.step in self.pending:
+            self.prune_now(c.model, c.step)
 
-    def after_backward(self, model: nn.Module) -> None:
-        # A level at step 0 fires here when nobody called on_start: before the first update, so that
-        # update (and every later one) already runs on the pruned network. Later levels fire in after_step.
-        if self.step in self.pending:
-            self.prune_now(model)
-        super().after_backward(model)
+    def after_backward(self, c: StepContext) -> None:
+        if c.step in self.pending:  # a level at the first step when on_start was not called
+            self.prune_now(c.model, c.step)
+        super().after_backward(c)
 
-    def after_step(self, model: nn.Module) -> None:
-        self.step += 1
-        if self.step in self.pending:
-            self.prune_now(model)
+    def after_step(self, c: StepContext) -> None:
+        if c.step in self.pending:
+            self.prune_now(c.model, c.step)
         elif self.masks:
-            apply_masks(model, self.masks)
+            apply_masks(c.model, self.masks)

@@ -4,6 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from sparsenet.train import StepContext
 from sparsenet.criteria import CRITERIA, MovementAccumulator, obs_compensate, score, units_needed, variance_fold
 from sparsenet.criteria.hessian import hessian_diagonal
 from sparsenet.errors import ConfigError
@@ -162,7 +163,7 @@ def test_movement_accumulates_minus_w_times_grad():
         opt.zero_grad()
         F.cross_entropy(net(x), y).backward()
         expect -= net.layers[0].weight.detach() * net.layers[0].weight.grad
-        acc.after_backward(net)
+        acc.after_backward(StepContext(net, opt))
         opt.step()
     got = score(net, "movement", accumulator=acc)["layers.0.weight"]
     torch.testing.assert_close(got, expect)

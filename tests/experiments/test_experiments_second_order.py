@@ -27,8 +27,23 @@ def test_quick_run_writes_every_artifact(quick_run):
     for part in PARTS:
         assert (out / "parts" / f"{part}.json").is_file()
     lines = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
-    assert {x["part"] for x in lines} == set(PARTS)
-    assert {x["method"] for x in lines if x["part"] == "slow-net"} == {"sgd", "adam", "sfn", "krylov-sfn", "hessian-free"}
+    # the one loop's schema: train lines of every step group, eval lines on the training subset
+    assert {x["phase"].split("/")[0] for x in lines} == set(PARTS)
+    slow = [x for x in lines if x["phase"].startswith("slow-net/")]
+    assert {x["phase"].split("/")[1] for x in slow} == {"sgd", "adam", "sfn", "krylov-sfn", "hessian-free"}
+    cfg = effective(SecondOrderConfig(quick=True))
+    for x in lines:
+        assert x["event"] in ("train", "eval") and {"phase", "step", "samples", "loss"} <= set(x)
+        assert "seconds" in x or x["event"] == "eval"
+    sfn = [x for x in slow if x["phase"] == "slow-net/sfn"]
+    steps = list(range(cfg.eval_every, cfg.iterations + 1, cfg.eval_every))
+    assert [x["step"] for x in sfn if x["event"] == "train"] == steps
+    assert [x["step"] for x in sfn if x["event"] == "eval"] == [0] + steps  # start, every eval_every, the end
+    assert all(x["samples"] == x["step"] * cfg.batch_size for x in sfn)
+    run = next(r for r in results["parts"]["slow-net"]["runs"] if r["method"] == "sfn")
+    assert [x["loss"] for x in sfn if x["event"] == "eval"] == run["train_loss"]
+    rosen = [x for x in lines if x["phase"] == "rosenbrock/gd"]
+    assert [x["step"] for x in rosen] == list(range(1, 5 * cfg.toy_iterations + 1))  # one line per iteration
 
 
 def test_saddle_newton_converges_to_the_saddle_and_sfn_escapes(quick_run):

@@ -16,7 +16,7 @@ WF = {"w": torch.tensor([3.0, 3.0, -1.0, -4.0])}
     ("large_init", [1, 1, 2, 2]),
     ("large_final_same_sign", [3, 0, 0, 4]),
     ("magnitude_increase", [2, 2, -1, 2]),
-    ("movement", [2, 4, 3, 2]),
+    ("large_movement", [2, 4, 3, 2]),  # the paper's "movement", |w_f - w_i|
 ])
 def test_scores_by_hand(name, expected):
     torch.testing.assert_close(mask_scores(name, WI, WF, ["w"])["w"], torch.tensor(expected, dtype=torch.float32))
@@ -26,6 +26,12 @@ def test_random_scores_depend_on_seed_only():
     a = mask_scores("random", WI, WF, ["w"], seed=1)["w"]
     assert torch.equal(a, mask_scores("random", WI, WF, ["w"], seed=1)["w"])
     assert not torch.equal(a, mask_scores("random", WI, WF, ["w"], seed=2)["w"])
+
+
+def test_the_papers_movement_name_says_its_new_name():
+    with pytest.raises(SparsenetError, match="^ticket criterion 'movement' is now called 'large_movement'; "
+                                             "valid ticket criteria: .*large_final"):
+        mask_scores("movement", WI, WF, ["w"])
 
 
 def test_unknown_criterion_lists_valid_ones():

@@ -112,8 +112,8 @@ def test_scheduled_gradual_pruning_in_the_training_loop_reaches_the_target_exact
     m = net()
     x, y = batch(64)
     hook = ScheduledPruning(gradual(0.9, start=0, end=7, every=3), criterion="magnitude", scope="global")
-    hook.on_start(m)
     engine = TorchEngine(m, torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9), hooks=[hook])
+    hook.on_start(engine.context)  # what train_phase does before the first step
     engine.train(x, y, torch.arange(64).repeat(2), 16)  # 8 steps, steps per epoch 4
     assert [h["step"] for h in hook.history] == [0, 3, 6, 7]
     assert hook.history[-1]["live"] == round(0.1 * 146)

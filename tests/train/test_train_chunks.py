@@ -36,7 +36,7 @@ def _run(tmp_path, name, engine_kind, chunk_seconds, batch=1):
     settings = LoopSettings(steps=300, batch_size=batch, log_every=70, checkpoint_every=0,
                             chunk_seconds=chunk_seconds)
     state = train_phase(ctx, PhaseState("p"), engine, (X, Y), SampleStream(200, 0), settings=settings,
-                        stream_start=0, checkpoint=lambda st: {})
+                        stream_start=0)
     ctx.close()
     lines = [json.loads(l) for l in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
     return model, [{k: v for k, v in r.items() if k != "seconds"} for r in lines], state
@@ -68,7 +68,7 @@ class _SlowEngine:
     def __init__(self, clock):
         self.clock, self.model, self.calls = clock, torch.nn.Linear(1, 1), []
 
-    def train(self, X, Y, order, batch_size, loss_start=0.0):
+    def train(self, X, Y, order, batch_size, loss_start=0.0, *, context=None, hooks=()):
         n = order.numel() // batch_size
         self.clock[0] += 0.01 * n
         self.calls.append(n)
@@ -92,7 +92,7 @@ def test_bar_moves_at_least_twice_a_second_between_log_lines(tmp_path, monkeypat
     ctx = RunContext(tmp_path / "r", progress=True)
     settings = LoopSettings(steps=2000, batch_size=1, log_every=1000, checkpoint_every=0)  # 10 s per log line
     train_phase(ctx, PhaseState("p"), engine, (torch.zeros(5, 1), torch.zeros(5, dtype=torch.long)),
-                SampleStream(5, 0), settings=settings, stream_start=0, checkpoint=lambda st: {})
+                SampleStream(5, 0), settings=settings, stream_start=0)
     ctx.close()
     gaps = [b - a for a, b in zip([0.0] + updates, updates)]
     assert max(gaps) <= 0.5 and sum(engine.calls) == 2000
@@ -106,7 +106,7 @@ def test_one_plain_line_per_phase_without_a_terminal(tmp_path, capsys):
         ctx = RunContext(tmp_path / str(shown), progress=shown)
         train_phase(ctx, PhaseState("burnin"), TorchEngine(model, torch.optim.SGD(model.parameters(), lr=0.1)),
                     (X, Y), SampleStream(50, 0), settings=LoopSettings(steps=30, batch_size=1, log_every=10),
-                    stream_start=0, checkpoint=lambda st: {})
+                    stream_start=0)
         ctx.close()
         err = capsys.readouterr().err.splitlines()
         if shown:  # pytest's captured stderr is not a terminal
