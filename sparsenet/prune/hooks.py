@@ -38,7 +38,10 @@ class ScheduledPruning(MaskHook):
 
         s = self.pending.pop(step)
         batch = self.batch_fn() if self.batch_fn is not None else None
-        self.masks = prune(model, self.criterion, s, masks=self.masks or None, batch=batch, **self.prune_kwargs)
+        # enforce=False: this hook keeps the masks itself (MaskHook); a second, module-level enforcement
+        # would only cost time every step
+        self.masks = prune(model, self.criterion, s, masks=self.masks or None, batch=batch, enforce=False,
+                           **self.prune_kwargs)
         live = sum(int(m.sum()) for m in self.masks.values())
         self.history.append({"step": step, "sparsity": s, "live": live})
 
