@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from ..io import load_tensors, write_text
+from .execution import execution_lines
 from .markdown import threads_text
 from .plots import _figure, _save
 from .ticks import log_axis
@@ -170,6 +171,9 @@ def prune_markdown(name: str, results: dict, images: list[tuple[str, str]], note
             lines.append(f"{i + 1}. {q}: pruned {100 * it['accuracy_pruned']:.2f}% -> retrained {100 * it['accuracy']:.2f}%")
         lines.append("")
     lines += ["## Layer collapse", ""] + (warnings or ["No layer collapsed."]) + [""]
+    points = sorted(results.get("points", []), key=lambda p: (p["criterion"], p["sparsity"]))
+    lines += execution_lines([ph for p in points for ph in p.get("execution") or []],
+                             {p["id"]: p["retrain_seconds"] for p in points if p.get("retrain_seconds") is not None})
     for title, fname in images:
         lines += [f"![{title}]({fname})", ""]
     if notes:
