@@ -20,7 +20,7 @@ import time
 
 import torch
 
-from sparsenet.experiments.pruning import prune_model
+from sparsenet.experiments.train.pruning import prune_model
 from sparsenet.masks import halving_masks
 from sparsenet.models import MLP
 from sparsenet.train import FusedEngine, TorchEngine, machine_info

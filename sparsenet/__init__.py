@@ -7,7 +7,7 @@ run directory that `sparsenet report` turns into tables and figures.
 from .data import Dataset, load_dataset
 from .errors import ConfigError, DataError, DivergenceError, SparsenetError
 from .experiments.train import run_train
-from .experiments.train_config import TrainConfig
+from .experiments.train.config import TrainConfig
 from .masks import apply_masks, budget_masks, halving_masks, load_masks, remove_unconnected, save_masks
 from .models import MLP, build_model
 from .nn import SparseLinear, densify, sparse_mlp, sparsify

@@ -32,7 +32,7 @@ def kill_at_step(n: int) -> None:
 
 
 def kill_before_level(level: int) -> None:
-    from sparsenet.experiments import lottery
+    from sparsenet.experiments.lottery import run as lottery
 
     train = lottery._train_artifact
 

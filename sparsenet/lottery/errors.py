@@ -1,6 +1,6 @@
 """Lottery-ticket user errors: each a one-line `ConfigError` naming the bad value and the fix.
 
-They are raised before any training starts (see `sparsenet.experiments.lottery_config`).
+They are raised before any training starts (see `sparsenet.experiments.lottery.config`).
 """
 from __future__ import annotations
 

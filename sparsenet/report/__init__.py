@@ -1,46 +1,28 @@
 """Reports built only from the files a run wrote (never retraining): PNG figures + report.md.
 
 `write_report(run_dir)` reads results.json's "experiment" and dispatches through the
-`REPORTS` registry: one writer per experiment (train, seed-figure, second-order, prune,
-prune-compare, lottery, bench).
+`REPORTS` registry: one writer per experiment, registered by its own `<kind>_report.py` module
+(found by `discover_reports`, so adding a report kind edits no table here).
 Plotting modules are imported when a report is written, so importing this package (e.g.
 by the CLI) stays cheap.
 """
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import SparsenetError
-from ..registry import Registry
+from ..registry import Registry, import_modules
 
 ReportWriter = Callable[[Path, dict[str, Any]], list[Path]]
-REPORTS: Registry[ReportWriter] = Registry("report kind")
+def discover_reports() -> list[str]:
+    """Import every `sparsenet/report/*_report.py` module; each registers its kind(s) in `REPORTS`
+    (`@REPORTS.register("<kind>")` over its writer). Run when `REPORTS` is first read, so importing
+    this package (as the CLI does) imports no plotting code."""
+    return import_modules(__name__, suffix="_report")
 
 
-# experiment -> "module:function" of its writer, imported only when a report is written
-_WRITERS = {
-    "train": "train_report:write_train_report",
-    "seed-figure": "seed_report:write_seed_report",
-    "second-order": "second_order_report:write_second_order_report",
-    "prune": "prune_report:write_prune_report",
-    "prune-compare": "prune_report:write_prune_report",
-    "lottery": "lottery_report:write_lottery_report",
-    "bench": "bench_report:write_bench_report",
-}
-
-
-def _lazy(target: str) -> ReportWriter:
-    module, function = target.split(":")
-
-    def write(run_dir: Path, results: dict[str, Any]) -> list[Path]:
-        return getattr(importlib.import_module(f"{__name__}.{module}"), function)(run_dir, results)
-    return write
-
-
-for _kind, _target in _WRITERS.items():
-    REPORTS.register(_kind, _lazy(_target))
+REPORTS: Registry[ReportWriter] = Registry("report kind", discover=discover_reports)
 
 
 def write_report(run_dir: str | Path) -> list[Path]:
@@ -62,4 +44,4 @@ def write_report(run_dir: str | Path) -> list[Path]:
     return REPORTS.get(kind)(run_dir, results)
 
 
-__all__ = ["REPORTS", "write_report"]
+__all__ = ["REPORTS", "discover_reports", "write_report"]

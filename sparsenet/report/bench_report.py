@@ -4,10 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from . import REPORTS
 from .. import io
 from .markdown import threads_text
 
 
+@REPORTS.register("bench")
 def write_bench_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
     return [io.write_text(run_dir / "report.md", format_tables(results))]
 

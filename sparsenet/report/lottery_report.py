@@ -24,6 +24,7 @@ from typing import Any
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
+from . import REPORTS
 from ..io import load_tensors, write_text
 from ..masks import overlap
 from .markdown import threads_text
@@ -359,6 +360,7 @@ def _markdown(results: dict, ov: dict, images: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
+@REPORTS.register("lottery")
 def write_lottery_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
     from ..lottery.summary import summarize
 

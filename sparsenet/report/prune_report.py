@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from . import REPORTS
 from ..io import load_tensors, write_text
 from .execution import execution_lines
 from .markdown import threads_text
@@ -181,6 +182,8 @@ def prune_markdown(name: str, results: dict, images: list[tuple[str, str]], note
     return "\n".join(lines)
 
 
+@REPORTS.register("prune")
+@REPORTS.register("prune-compare")
 def write_prune_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
     """Write the figures and report.md of a prune / prune-compare run directory."""
     run_dir = Path(run_dir)

@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import REPORTS
 from ..io import write_text
 from .markdown import _table, fmt, machine_line
 from .plots import _figure, _save
@@ -137,6 +138,7 @@ def _sorted(runs):
     return sorted(runs, key=lambda r: _ORDER.index(r["method"]) if r["method"] in _ORDER else len(_ORDER))
 
 
+@REPORTS.register("second-order")
 def write_second_order_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
     run_dir = Path(run_dir)
     parts = results.get("parts", {})

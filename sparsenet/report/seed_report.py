@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from . import REPORTS
 from ..errors import SparsenetError
 from ..io import write_bytes, write_text
 from .claims import MIN_SPEEDUP, check_all_claims
@@ -33,6 +34,7 @@ def _link(seed_dir: Path, target: Path) -> str:
     return Path(os.path.relpath(target, seed_dir)).as_posix()
 
 
+@REPORTS.register("seed-figure")
 def write_seed_report(seed_dir: Path, results: dict[str, Any]) -> list[Path]:
     seed_dir = Path(seed_dir)
     notes: list[str] = []

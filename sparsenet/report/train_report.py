@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from . import REPORTS
 from ..io import write_text
 from .markdown import train_markdown
 from .plots import plot_magnitude_histograms, plot_training_curve
@@ -52,6 +53,7 @@ def draw_histograms(run_dir: Path, notes: list[str]) -> tuple[list[Path], dict[s
     return written, magnitudes
 
 
+@REPORTS.register("train")
 def write_train_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
     """Write training_curve.png, weights_hist.png, grads_hist.png and report.md."""
     run_dir = Path(run_dir)

@@ -8,13 +8,13 @@ import pytest
 from sparsenet.cli import build_parser
 from sparsenet.config import HASH_EXCLUDE, build_config, run_name
 from sparsenet.errors import ConfigError
-from sparsenet.experiments.bench import BenchConfig
-from sparsenet.experiments.lottery_config import LotteryConfig
-from sparsenet.experiments.prune_config import PruneConfig
-from sparsenet.experiments.second_order import SecondOrderConfig
-from sparsenet.experiments.seed_figure import SeedFigureConfig
-from sparsenet.experiments.train import resolve_run_dir
-from sparsenet.experiments.train_config import TrainConfig
+from sparsenet.experiments.bench.run import BenchConfig
+from sparsenet.experiments.lottery.config import LotteryConfig
+from sparsenet.experiments.prune.config import PruneConfig
+from sparsenet.experiments.second_order.run import SecondOrderConfig
+from sparsenet.experiments.seed_figure.run import SeedFigureConfig
+from sparsenet.experiments.train.run import resolve_run_dir
+from sparsenet.experiments.train.config import TrainConfig
 
 CONFIGS = (TrainConfig, PruneConfig, LotteryConfig, BenchConfig, SeedFigureConfig, SecondOrderConfig)
 

@@ -5,7 +5,7 @@ import pytest
 
 from sparsenet.bench import timing
 from sparsenet.cli import main
-from sparsenet.experiments.bench import BenchConfig, run_bench
+from sparsenet.experiments.bench.run import BenchConfig, run_bench
 
 
 def test_time_interleaved_keeps_the_minimum_per_phase_and_interleaves(monkeypatch):

@@ -8,7 +8,7 @@ import pytest
 
 from sparsenet import io
 from sparsenet.errors import SparsenetError
-from sparsenet.experiments.second_order import PARTS, SecondOrderConfig, effective, run_second_order
+from sparsenet.experiments.second_order.run import PARTS, SecondOrderConfig, effective, run_second_order
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sparsenet.cli import main
-from sparsenet.experiments.seed_figure import (FULL_WIDTHS, QUICK_STEPS, QUICK_TEST, QUICK_WIDTHS,
+from sparsenet.experiments.seed_figure.run import (FULL_WIDTHS, QUICK_STEPS, QUICK_TEST, QUICK_WIDTHS,
                                                SeedFigureConfig, effective, run_config)
 
 ARGS = ["reproduce", "seed-figure", "--dataset", "synthetic", "--widths", "16,64", "--budget", "200",

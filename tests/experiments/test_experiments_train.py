@@ -10,8 +10,8 @@ import torch
 
 from sparsenet import io
 from sparsenet.cli import main
-from sparsenet.experiments.train import run_train
-from sparsenet.experiments.train_config import TrainConfig
+from sparsenet.experiments.train.run import run_train
+from sparsenet.experiments.train.config import TrainConfig
 from sparsenet.models import MLP
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,8 +3,8 @@ the burn-in shapes are kept as masks_before_removal.safetensors."""
 import torch
 
 from sparsenet import io
-from sparsenet.experiments.train import run_train
-from sparsenet.experiments.train_config import TrainConfig
+from sparsenet.experiments.train.run import run_train
+from sparsenet.experiments.train.config import TrainConfig
 from sparsenet.masks import remove_unconnected
 
 

@@ -6,8 +6,8 @@ import torch
 
 from sparsenet.errors import ConfigError
 from sparsenet.experiments.feasibility import check_keeps_weights, check_pruned, max_sparsity
-from sparsenet.experiments.train import run_train
-from sparsenet.experiments.train_config import TrainConfig
+from sparsenet.experiments.train.run import run_train
+from sparsenet.experiments.train.config import TrainConfig
 from sparsenet.models import MLP
 
 

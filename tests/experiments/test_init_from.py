@@ -4,7 +4,7 @@ import torch
 
 from sparsenet import io
 from sparsenet.errors import ConfigError
-from sparsenet.experiments.init_from import load_init
+from sparsenet.experiments.prune.init_from import load_init
 from sparsenet.models import build_model
 from sparsenet.nn import sparsify
 

@@ -67,8 +67,8 @@ def test_disk_full_is_one_line(tmp_path, monkeypatch, capsys):
 
 
 def test_report_into_an_unwritable_directory_is_one_line(tmp_path, monkeypatch, capsys):
-    from sparsenet.experiments.train import run_train
-    from sparsenet.experiments.train_config import TrainConfig
+    from sparsenet.experiments.train.run import run_train
+    from sparsenet.experiments.train.config import TrainConfig
 
     run_train(TrainConfig(dataset="synthetic", spec="64-16-10", burnin_steps=10, steps=20, budget=200,
                           progress=False, run_dir=str(tmp_path / "r")))

@@ -5,7 +5,7 @@ from safetensors.torch import save_file
 
 from sparsenet import io
 from sparsenet.errors import SparsenetError
-from sparsenet.experiments.lottery_artifacts import (read_artifact, read_init, read_result, read_rewind,
+from sparsenet.experiments.lottery.artifacts import (read_artifact, read_init, read_result, read_rewind,
                                                      read_supermask)
 
 THETA0 = {"layers.0.weight": torch.zeros(3, 4), "layers.0.bias": torch.zeros(3)}

@@ -11,8 +11,8 @@ import torch
 
 from sparsenet import io
 from sparsenet.cli import main
-from sparsenet.experiments.lottery import run_lottery
-from sparsenet.experiments.lottery_config import LotteryConfig
+from sparsenet.experiments.lottery.run import run_lottery
+from sparsenet.experiments.lottery.config import LotteryConfig
 from sparsenet.lottery import level_counts
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from sparsenet import io
-from sparsenet.experiments.lottery import run_lottery
-from sparsenet.experiments.lottery_config import LotteryConfig
+from sparsenet.experiments.lottery.run import run_lottery
+from sparsenet.experiments.lottery.config import LotteryConfig
 from sparsenet.report import write_report
 
 

@@ -3,8 +3,8 @@ from pathlib import Path
 
 from sparsenet.cli import main
 from sparsenet.config import build_config
-from sparsenet.experiments.lottery import LotteryData, builder, check_feasible, run_lottery
-from sparsenet.experiments.lottery_config import LotteryConfig
+from sparsenet.experiments.lottery.run import LotteryData, builder, check_feasible, run_lottery
+from sparsenet.experiments.lottery.config import LotteryConfig
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "lottery-mnist1d.toml"
 

@@ -76,7 +76,7 @@ def test_every_lottery_recipe_parses():
     from pathlib import Path
 
     from sparsenet.config import build_config
-    from sparsenet.experiments.lottery_config import LotteryConfig
+    from sparsenet.experiments.lottery.config import LotteryConfig
 
     recipes = sorted(Path(__file__).resolve().parents[2].glob("recipes/lottery-*.toml"))
     assert len(recipes) >= 4

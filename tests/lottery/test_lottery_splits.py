@@ -8,9 +8,9 @@ import torch
 from sparsenet import io
 from sparsenet.cli import main
 from sparsenet.data import load_dataset
-from sparsenet.experiments.lottery import (NO_VAL_NOTE, LotteryData, builder, run_lottery,
+from sparsenet.experiments.lottery.run import (NO_VAL_NOTE, LotteryData, builder, run_lottery,
                                            validation_notes)
-from sparsenet.experiments.lottery_config import LotteryConfig
+from sparsenet.experiments.lottery.config import LotteryConfig
 from sparsenet.train import evaluate
 
 
@@ -134,9 +134,9 @@ def test_mnist1d_is_generated_with_the_data_seed(tmp_path, mnist1d42):
 
 
 def test_train_and_prune_use_the_data_seed_not_the_run_seed(mnist1d42):
-    from sparsenet.experiments.prune_config import PruneConfig
-    from sparsenet.experiments.train import load_data
-    from sparsenet.experiments.train_config import TrainConfig
+    from sparsenet.experiments.prune.config import PruneConfig
+    from sparsenet.experiments.train.run import load_data
+    from sparsenet.experiments.train.config import TrainConfig
 
     ref = mnist1d42.x_train
     assert torch.equal(load_data(TrainConfig(dataset="mnist1d", seed=3)).x_train, ref)

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from sparsenet.errors import ConfigError
-from sparsenet.experiments.pruning import check_prune_feasible, select_masks
-from sparsenet.experiments.train_config import TrainConfig
+from sparsenet.experiments.train.pruning import check_prune_feasible, select_masks
+from sparsenet.experiments.train.config import TrainConfig
 from sparsenet.masks.output_first import output_first_masks
 from sparsenet.models import MLP
 

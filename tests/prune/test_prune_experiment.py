@@ -5,8 +5,8 @@ import pytest
 
 from sparsenet import io
 from sparsenet.cli import main
-from sparsenet.experiments.prune import run_prune
-from sparsenet.experiments.prune_config import PruneConfig
+from sparsenet.experiments.prune.run import run_prune
+from sparsenet.experiments.prune.config import PruneConfig
 
 BASE = ["--dataset", "synthetic", "--model", "mlp", "--spec", "64-24-16-10", "--train-steps", "100",
         "--retrain-steps", "10", "--score-samples", "64", "--n-test", "200", "--no-progress"]

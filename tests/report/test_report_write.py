@@ -111,8 +111,8 @@ def test_registry_has_a_report_for_every_experiment_that_writes_results():
     written = set()
     for path in src.rglob("*.py"):
         written |= set(re.findall(r'"experiment": ?"([a-z0-9_-]+)"', path.read_text()))
-    from sparsenet.experiments.prune import experiment_kind  # prune writes its kind through a function
-    from sparsenet.experiments.prune_config import PruneConfig
+    from sparsenet.experiments.prune.run import experiment_kind  # prune writes its kind through a function
+    from sparsenet.experiments.prune.config import PruneConfig
 
     written.add(experiment_kind(PruneConfig(criteria=("magnitude", "random"))))
     assert {"train", "seed-figure", "second-order", "prune", "lottery", "bench"} <= written

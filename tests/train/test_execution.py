@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from sparsenet.experiments.prune import _Trainer
-from sparsenet.experiments.prune_config import PruneConfig
+from sparsenet.experiments.prune.run import _Trainer
+from sparsenet.experiments.prune.config import PruneConfig
 from sparsenet.lottery.training import TrainSpec, train_masked
 from sparsenet.masks import apply_masks
 from sparsenet.models import MLP

@@ -11,8 +11,8 @@ import torch
 
 from sparsenet import io
 from sparsenet.config import option
-from sparsenet.experiments.seed_figure import SeedFigureConfig
-from sparsenet.experiments.train_config import TrainConfig
+from sparsenet.experiments.seed_figure.run import SeedFigureConfig
+from sparsenet.experiments.train.config import TrainConfig
 from sparsenet.rundir import Interrupted, RunDirError, open_run, resolve
 from sparsenet.train.context import RunContext, Segments
 
@@ -40,7 +40,7 @@ def test_resolve_explicit_run_dir_parent_out_and_reproduction_names(tmp_path):
     assert resolve(Cfg(), "seed-figure", tags=("quick",), bare_default=True) == Path("runs/seed-figure")
     assert resolve(Cfg(quick=True), "seed-figure", tags=("quick",), bare_default=True) == \
         Path("runs/seed-figure-quick")
-    from sparsenet.experiments.seed_figure import resolve_run_dir
+    from sparsenet.experiments.seed_figure.run import resolve_run_dir
 
     assert resolve_run_dir(SeedFigureConfig()) == Path("runs/seed-figure")
     assert resolve_run_dir(SeedFigureConfig(quick=True, out="o")) == Path("o/seed-figure-quick")
@@ -185,7 +185,7 @@ def test_segments_count_each_step_once():
 
 
 def test_train_run_records_one_segment(tmp_path):
-    from sparsenet.experiments.train import run_train
+    from sparsenet.experiments.train.run import run_train
 
     r = run_train(TrainConfig(dataset="synthetic", spec="64-16-10", burnin_steps=20, steps=30, budget=200,
                               progress=False, run_dir=str(tmp_path / "t")))

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from sparsenet.cli import main
-from sparsenet.experiments.train import run_train
-from sparsenet.experiments.train_config import TrainConfig
+from sparsenet.experiments.train.run import run_train
+from sparsenet.experiments.train.config import TrainConfig
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]

@@ -67,8 +67,8 @@ def test_fused_engine_refuses_a_model_off_the_cpu():
 
 
 def test_fused_engine_flag_refused_off_cpu_in_one_line():
-    from sparsenet.experiments.train import make_engine
-    from sparsenet.experiments.train_config import TrainConfig
+    from sparsenet.experiments.train.run import make_engine
+    from sparsenet.experiments.train.config import TrainConfig
 
     with pytest.raises(ConfigError, match="--engine fused cannot run this setup: the model is on meta"):
         make_engine(TrainConfig(engine="fused"), MLP([4, 3, 2], "tanh").to("meta"))
@@ -82,12 +82,12 @@ COMMANDS = {  # argv prefix -> has --device
 
 
 def _config_of(argv):
-    from sparsenet.experiments.bench import BenchConfig
-    from sparsenet.experiments.lottery_config import LotteryConfig
-    from sparsenet.experiments.prune_config import PruneConfig
-    from sparsenet.experiments.second_order import SecondOrderConfig
-    from sparsenet.experiments.seed_figure import SeedFigureConfig
-    from sparsenet.experiments.train_config import TrainConfig
+    from sparsenet.experiments.bench.run import BenchConfig
+    from sparsenet.experiments.lottery.config import LotteryConfig
+    from sparsenet.experiments.prune.config import PruneConfig
+    from sparsenet.experiments.second_order.run import SecondOrderConfig
+    from sparsenet.experiments.seed_figure.run import SeedFigureConfig
+    from sparsenet.experiments.train.config import TrainConfig
 
     cls = {"train": TrainConfig, "prune": PruneConfig, "lottery": LotteryConfig, "bench": BenchConfig,
            "seed-figure": SeedFigureConfig, "second-order": SecondOrderConfig}[argv[-1] if argv[0] == "reproduce"
@@ -109,7 +109,7 @@ def test_every_command_takes_threads_seed_and_device(argv):
 
 def test_lottery_seed_is_seeds_of_one():
     from sparsenet.config import config_from_dict
-    from sparsenet.experiments.lottery_config import LotteryConfig
+    from sparsenet.experiments.lottery.config import LotteryConfig
 
     a = config_from_dict(LotteryConfig, {"spec": "8-4-2", "seed": 3})
     b = config_from_dict(LotteryConfig, {"spec": "8-4-2", "seeds": [3]})
@@ -140,8 +140,8 @@ def test_unusable_device_is_one_line_and_leaves_no_run_dir(tmp_path, capsys, arg
 
 
 def test_results_record_threads_numba_threads_and_device(tmp_path):
-    from sparsenet.experiments.train import run_train
-    from sparsenet.experiments.train_config import TrainConfig
+    from sparsenet.experiments.train.run import run_train
+    from sparsenet.experiments.train.config import TrainConfig
 
     r = run_train(TrainConfig(dataset="synthetic", spec="64-16-10", burnin_steps=20, steps=40, budget=200,
                               threads=1, run_dir=str(tmp_path / "a"), progress=False))

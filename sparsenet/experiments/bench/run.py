@@ -16,12 +16,12 @@ from pathlib import Path
 
 import torch
 
-from .. import io
-from ..config import all_positive, config_to_dict, non_negative, option, positive
-from ..errors import ConfigError
-from . import choices
-from ..report.bench_report import format_case, format_tables
-from ..train.runtime import SEED_HELP, THREADS_HELP, check_threads, runtime
+from ... import io
+from ...config import all_positive, config_to_dict, non_negative, option, positive
+from ...errors import ConfigError
+from .. import choices
+from ...report.bench_report import format_case, format_tables
+from ...train.runtime import SEED_HELP, THREADS_HELP, check_threads, runtime
 
 FULL_SHAPES = ("4096x4096x128", "4096x4096x32", "1024x1024x128", "4096x4096x1")
 QUICK_SHAPES = ("256x256x64", "256x256x1")
@@ -71,14 +71,14 @@ def _versions() -> dict:
     import numba
     import numpy
 
-    from ..bench.external import available
+    from ...bench.external import available
 
     return {"torch": torch.__version__, "numba": numba.__version__, "numpy": numpy.__version__, **available()}
 
 
 def _layer_rows(cfg: BenchConfig, done: dict, save) -> None:
-    from ..bench.layer import LAYER_CONTENDERS, layer_contenders, make_problem
-    from ..bench.timing import time_interleaved
+    from ...bench.layer import LAYER_CONTENDERS, layer_contenders, make_problem
+    from ...bench.timing import time_interleaved
 
     names = layer_contenders(list(cfg.contenders))
     shapes = QUICK_SHAPES if cfg.quick and cfg.shapes == FULL_SHAPES else cfg.shapes
@@ -111,9 +111,9 @@ def _layer_rows(cfg: BenchConfig, done: dict, save) -> None:
 
 
 def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
-    from ..bench.mlp import mlp_case, mlp_contenders
-    from ..bench.timing import time_interleaved
-    from ..models import parse_layer_spec
+    from ...bench.mlp import mlp_case, mlp_contenders
+    from ...bench.timing import time_interleaved
+    from ...models import parse_layer_spec
 
     spec = "64-256-256-10" if cfg.quick and cfg.mlp == "784-4096-4096-10" else cfg.mlp
     sizes = parse_layer_spec(spec)
@@ -136,8 +136,8 @@ def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
 
 
 def run_bench(cfg: BenchConfig) -> dict:
-    from ..kernels.codegen import warm
-    from ..train import machine_info
+    from ...kernels.codegen import warm
+    from ...train import machine_info
 
     with runtime(cfg.threads, "cpu", cfg.seed):
         out = Path(cfg.out)

@@ -25,17 +25,17 @@ from pathlib import Path
 
 import torch
 
-from .. import io
-from ..lottery.early_bird import draw_early_bird
-from ..lottery.edge_popup import PopupMLP
-from ..lottery.imp import rewind
-from ..lottery.strong import approximation_error, neuron_fraction_for, soft_targets
-from ..lottery.training import TrainSpec, train_masked
-from ..masks import save_masks
-from ..models import MLP
-from ..train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, train_phase
-from .lottery_config import LotteryConfig, train_spec
-from .lottery_artifacts import read_extra_result, read_init
+from ... import io
+from ...lottery.early_bird import draw_early_bird
+from ...lottery.edge_popup import PopupMLP
+from ...lottery.imp import rewind
+from ...lottery.strong import approximation_error, neuron_fraction_for, soft_targets
+from ...lottery.training import TrainSpec, train_masked
+from ...masks import save_masks
+from ...models import MLP
+from ...train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, train_phase
+from .config import LotteryConfig, train_spec
+from .artifacts import read_extra_result, read_init
 
 
 EB_KEYS = ("eb_level", "eb_every", "eb_window", "eb_threshold", "eb_neuron_rate")

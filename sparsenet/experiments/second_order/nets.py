@@ -28,12 +28,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import DivergenceError
-from ..masks import apply_masks, magnitude_scores, select_global
-from ..models import MLP
-from ..optim.base import SecondOrderOptimizer
-from ..optim import HessianFreeNewton, KrylovSaddleFreeNewton, SaddleFreeNewton, layer_groups, live_count, live_param_groups
-from ..train import (ClosureEngine, Hook, LoopSettings, MaskHook, PhaseState, RunContext, SampleStream, StepContext,
+from ...errors import DivergenceError
+from ...masks import apply_masks, magnitude_scores, select_global
+from ...models import MLP
+from ...optim.base import SecondOrderOptimizer
+from ...optim import HessianFreeNewton, KrylovSaddleFreeNewton, SaddleFreeNewton, layer_groups, live_count, live_param_groups
+from ...train import (ClosureEngine, Hook, LoopSettings, MaskHook, PhaseState, RunContext, SampleStream, StepContext,
                      make_optimizer, train_phase)
 
 

@@ -27,26 +27,26 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .. import io
-from ..allocation import collapse_problems
-from ..criteria import MovementAccumulator
-from ..config import config_from_dict, config_to_dict
-from ..data import data_seed, load_dataset
-from ..errors import ConfigError
-from ..masks import apply_masks, count_live, count_total, full_masks, layer_stats, prunable_names, save_masks
-from ..models import build_model
-from ..prune import ScheduledPruning, density_masks, han_schedule, prune, shrink, unit_links
-from ..schedules import gradual, iterative
-from ..train import (LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, machine_info,
+from ... import io
+from ...allocation import collapse_problems
+from ...criteria import MovementAccumulator
+from ...config import config_from_dict, config_to_dict
+from ...data import data_seed, load_dataset
+from ...errors import ConfigError
+from ...masks import apply_masks, count_live, count_total, full_masks, layer_stats, prunable_names, save_masks
+from ...models import build_model
+from ...prune import ScheduledPruning, density_masks, han_schedule, prune, shrink, unit_links
+from ...schedules import gradual, iterative
+from ...train import (LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, machine_info,
                      make_optimizer, train_phase)
-from ..train.progress import line as progress_line
-from ..train.execution import plan_execution, prepare_execution
-from ..train.runtime import dataset_to, runtime
-from ..train.health import logged_losses, run_warning
-from .feasibility import check_prune_sparsities
+from ...train.progress import line as progress_line
+from ...train.execution import plan_execution, prepare_execution
+from ...train.runtime import dataset_to, runtime
+from ...train.health import logged_losses, run_warning
+from ..feasibility import check_prune_sparsities
 from .init_from import load_init
-from ..rundir import open_run, resolve
-from .prune_config import PruneConfig
+from ...rundir import open_run, resolve
+from .config import PruneConfig
 
 VERSION = "0.1.0"
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import all_positive, in_unit_interval_open_right, non_negative, option, positive
-from ..errors import ConfigError
-from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
-from ..train.execution import EXECUTION_HELP, EXECUTIONS
-from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads
-from . import choices
+from ...config import all_positive, in_unit_interval_open_right, non_negative, option, positive
+from ...errors import ConfigError
+from ...rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
+from ...train.execution import EXECUTION_HELP, EXECUTIONS
+from ...train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads
+from .. import choices
 
 
 def _positive_or_none(v):

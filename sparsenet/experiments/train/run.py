@@ -21,22 +21,22 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .. import io
-from ..config import config_from_dict, config_to_dict
-from ..data import data_seed, load_dataset
-from ..errors import ConfigError
-from ..masks import save_masks
-from ..models import build_model
-from ..nn import SparseLinear, sparsify
-from ..train.execution import prepare_execution
-from ..train import (FusedEngine, LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine,
+from ... import io
+from ...config import config_from_dict, config_to_dict
+from ...data import data_seed, load_dataset
+from ...errors import ConfigError
+from ...masks import save_masks
+from ...models import build_model
+from ...nn import SparseLinear, sparsify
+from ...train.execution import prepare_execution
+from ...train import (FusedEngine, LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine,
                      evaluate, fused_unsupported_reason, machine_info, make_optimizer, train_phase)
-from ..rundir import open_run, resolve
-from ..train.context import Segments
-from ..train.runtime import runtime
-from ..train.health import logged_losses, run_warning
+from ...rundir import open_run, resolve
+from ...train.context import Segments
+from ...train.runtime import runtime
+from ...train.health import logged_losses, run_warning
 from .pruning import check_prune_feasible, live_weight_count, prune_model, select_masks, weight_layers
-from .train_config import TrainConfig
+from .config import TrainConfig
 
 VERSION = "0.1.0"
 
@@ -76,7 +76,7 @@ def make_engine(cfg: TrainConfig, model: nn.Module, hooks=()):
     if cfg.engine == "fused" or (cfg.engine == "auto" and reason is None):
         return FusedEngine(model, cfg.lr)
     if torch.device(cfg.device).type == "cpu" and any(isinstance(m, SparseLinear) for m in model.modules()):
-        from ..kernels.codegen import warm
+        from ...kernels.codegen import warm
 
         warm()  # compile (or load from the cache) before the clock starts
     opt = make_optimizer(cfg.optimizer, model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
@@ -86,7 +86,7 @@ def make_engine(cfg: TrainConfig, model: nn.Module, hooks=()):
 
 def _compile_seconds(engine: str) -> dict:
     """Kernel compile/load time of this process (once per process; 0-1 s when cached on disk)."""
-    from ..kernels import codegen
+    from ...kernels import codegen
 
     out = {"fused": FusedEngine.compile_seconds} if engine == "fused" else {}
     if codegen.COMPILE_SECONDS is not None:

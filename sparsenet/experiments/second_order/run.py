@@ -28,12 +28,12 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .. import io
-from ..config import config_hash, config_to_dict, option, positive
-from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP, open_run, resolve
-from ..train import machine_info
-from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads, runtime
-from . import choices
+from ... import io
+from ...config import config_hash, config_to_dict, option, positive
+from ...rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP, open_run, resolve
+from ...train import machine_info
+from ...train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads, runtime
+from .. import choices
 
 PARTS = ("saddle", "rosenbrock", "slow-net", "pruned")
 # Settings each part depends on (a part is recomputed when one of them changed).
@@ -110,9 +110,9 @@ def _part_settings(cfg: SecondOrderConfig, part: str) -> dict:
 
 def run_part(cfg: SecondOrderConfig, part: str, load_data, out: Path) -> dict:
     """Run one part; its training loops log to ``out/parts/<part>/metrics.jsonl`` (rewritten)."""
-    from ..train import RunContext
-    from .second_order_nets import pruned_part, slow_net_part
-    from .second_order_toy import rosenbrock_part, saddle_part
+    from ...train import RunContext
+    from .nets import pruned_part, slow_net_part
+    from .toy import rosenbrock_part, saddle_part
 
     ctx = RunContext(out / "parts" / part, seed=cfg.seed, progress=False)
     ctx.truncate_metrics(0)
@@ -155,13 +155,13 @@ def _run(cfg: SecondOrderConfig) -> dict:
 def _run_parts(cfg: SecondOrderConfig, eff: SecondOrderConfig, out: Path) -> dict:
     import json
 
-    from ..report.second_order_report import write_second_order_report
+    from ...report.second_order_report import write_second_order_report
 
     cache: dict = {}
 
     def load_data():
         if "ds" not in cache:
-            from ..data import load_dataset
+            from ...data import load_dataset
 
             ds = load_dataset(eff.dataset, eff.data_dir, seed=eff.seed)
             if eff.train_samples and eff.train_samples < len(ds.x_train):

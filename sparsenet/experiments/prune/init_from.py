@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .. import io
-from ..errors import ConfigError
+from ... import io
+from ...errors import ConfigError
 
 FORMS = "the dense.pt of a prune run, a model.safetensors or a torch.save(model.state_dict()) file"
 

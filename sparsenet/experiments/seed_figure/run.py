@@ -25,15 +25,15 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import io
-from ..config import all_positive, config_to_dict, non_negative, option, positive
-from ..errors import SparsenetError
-from ..train import FusedEngine, machine_info
-from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads, runtime
-from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP, open_run, resolve
-from .train import run_train
-from . import choices
-from .train_config import TrainConfig
+from ... import io
+from ...config import all_positive, config_to_dict, non_negative, option, positive
+from ...errors import SparsenetError
+from ...train import FusedEngine, machine_info
+from ...train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads, runtime
+from ...rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP, open_run, resolve
+from ..train.run import run_train
+from .. import choices
+from ..train.config import TrainConfig
 
 # The seed's reported numbers (MNIST, the author's laptop, scipy): facts to compare against.
 REFERENCE = {
@@ -155,7 +155,7 @@ def run_seed_figure(cfg: SeedFigureConfig) -> dict:
 
 
 def _run_seed_figure(cfg: SeedFigureConfig) -> dict:
-    from ..data import load_dataset
+    from ...data import load_dataset
 
     plan = effective(cfg)
     data = load_dataset(cfg.dataset, cfg.data_dir, seed=cfg.seed)
@@ -171,7 +171,7 @@ def _run_seed_figure(cfg: SeedFigureConfig) -> dict:
 
 
 def _run_all(cfg: SeedFigureConfig, plan: Plan, variants: list[str], todo: list) -> dict:
-    from ..report import write_report
+    from ...report import write_report
 
     out = plan.out
     rows = []

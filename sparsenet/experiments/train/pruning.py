@@ -4,12 +4,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ConfigError
-from ..masks import budget_masks, count_live, halving_masks, prunable_names, select_layerwise, select_global
-from ..masks import apply_masks, magnitude_scores, remove_unconnected
-from ..masks.output_first import output_first_masks
-from ..nn import SparseLinear, sparsify
-from .feasibility import check_keeps_weights, check_pruned
+from ...errors import ConfigError
+from ...masks import budget_masks, count_live, halving_masks, prunable_names, select_layerwise, select_global
+from ...masks import apply_masks, magnitude_scores, remove_unconnected
+from ...masks.output_first import output_first_masks
+from ...nn import SparseLinear, sparsify
+from ..feasibility import check_keeps_weights, check_pruned
 
 
 def pruned_names(model: nn.Module, cfg) -> list[str]:

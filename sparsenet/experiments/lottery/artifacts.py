@@ -16,8 +16,8 @@ from typing import Any, Mapping
 
 import torch
 
-from .. import io
-from ..errors import SparsenetError
+from ... import io
+from ...errors import SparsenetError
 
 
 class CorruptArtifactError(SparsenetError):

@@ -1,23 +1,25 @@
-"""The `sparsenet lottery` command's flag setup and run function (registered in `sparsenet.cli`)."""
+"""`sparsenet lottery`: flags from LotteryConfig; runs the levels, writes the report, prints each level."""
 from __future__ import annotations
 
 import argparse
 
+from ..registry import COMMANDS, Command
+
 
 def setup(p: argparse.ArgumentParser) -> None:
-    from ..config import add_arguments
-    from .lottery_config import LotteryConfig
+    from ...config import add_arguments
+    from .config import LotteryConfig
 
     add_arguments(p, LotteryConfig)
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..config import build_config
-    from ..report import write_report
-    from ..report.stats import format_mean_std
-    from .lottery import resolve_run_dir, run_lottery
-    from ..train.health import print_warnings
-    from .lottery_config import LotteryConfig
+    from ...config import build_config
+    from ...report import write_report
+    from ...report.stats import format_mean_std
+    from .run import resolve_run_dir, run_lottery
+    from ...train.health import print_warnings
+    from .config import LotteryConfig
 
     cfg = build_config(LotteryConfig, args)
     r = run_lottery(cfg)
@@ -32,5 +34,9 @@ def run(args: argparse.Namespace) -> int:
     print_warnings(r)
     return 0
 
+
+
+COMMANDS.register("lottery", Command("lottery tickets: IMP with rewinding (resumable levels), controls, "
+                                     "supermasks, early-bird, edge-popup, sparse double descent", setup, run))
 
 __all__ = ["run", "setup"]

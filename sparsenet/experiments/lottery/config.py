@@ -1,22 +1,22 @@
 """LotteryConfig: the typed definition behind `sparsenet lottery` (flags and TOML come from it).
 
 Values that only make sense together (rewind step vs training length, levels vs layer sizes) are
-checked before any work by `validate` and `sparsenet.experiments.lottery.check_feasible`, with the
+checked before any work by `validate` and `sparsenet.experiments.lottery.run.check_feasible`, with the
 `sparsenet.lottery.errors` classes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import non_negative, option, positive
-from ..lottery.controls import CONTROLS
-from ..lottery.errors import PruneRateError, RewindError, TopKError
-from ..lottery.imp import check_rate
-from ..lottery.training import TrainSpec
-from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
-from ..train.execution import EXECUTION_HELP, EXECUTIONS
-from ..train.runtime import DEVICE_HELP, THREADS_HELP, check_device_text, check_threads
-from . import choices
+from ...config import non_negative, option, positive
+from ...lottery.controls import CONTROLS
+from ...lottery.errors import PruneRateError, RewindError, TopKError
+from ...lottery.imp import check_rate
+from ...lottery.training import TrainSpec
+from ...rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
+from ...train.execution import EXECUTION_HELP, EXECUTIONS
+from ...train.runtime import DEVICE_HELP, THREADS_HELP, check_device_text, check_threads
+from .. import choices
 
 
 def _unit(v):

@@ -9,7 +9,7 @@ its presence marks the artifact finished and a rerun of the same command skips i
     seed<S>/level<LL>/ticket/         masks.safetensors, weights.safetensors (trained), result.json
     seed<S>/level<LL>/<control>/      the same for reinit / reshuffle / constant / random_mask
     seed<S>/supermask.json            untrained one-shot masks of each criterion (Zhou et al.)
-    seed<S>/extras/...                early-bird / edge-popup artifacts (lottery_extras.py)
+    seed<S>/extras/...                early-bird / edge-popup artifacts (extras.py)
     results.json                      written last: every artifact's numbers + a summary
 
 Level 0 trains the dense net; level L >= 1 prunes the survivors of level L-1 by the criterion of
@@ -25,26 +25,26 @@ from pathlib import Path
 
 import torch
 
-from .. import io
-from ..config import config_from_dict, config_to_dict
-from ..data import data_seed, load_dataset
-from ..errors import ConfigError
-from ..lottery.controls import control_start
-from ..lottery.double_descent import noisy_labels
-from ..lottery.imp import level_counts, prune_level, rewind
-from ..lottery.mask_criteria import mask_scores
-from ..lottery.supermask import supermask_accuracy, supermask_table
-from ..lottery.training import train_masked
-from ..masks import full_masks, prunable_names, save_masks
-from ..models import build_model
-from ..train import RunContext, SampleStream, machine_info
-from ..train.progress import line as progress_line
-from ..train.runtime import parse_device, runtime
-from ..train.health import logged_losses, run_warning
-from . import lottery_artifacts
-from ..rundir import open_run, resolve
-from .lottery_config import LotteryConfig, train_spec
-from ..lottery.summary import summarize
+from ... import io
+from ...config import config_from_dict, config_to_dict
+from ...data import data_seed, load_dataset
+from ...errors import ConfigError
+from ...lottery.controls import control_start
+from ...lottery.double_descent import noisy_labels
+from ...lottery.imp import level_counts, prune_level, rewind
+from ...lottery.mask_criteria import mask_scores
+from ...lottery.supermask import supermask_accuracy, supermask_table
+from ...lottery.training import train_masked
+from ...masks import full_masks, prunable_names, save_masks
+from ...models import build_model
+from ...train import RunContext, SampleStream, machine_info
+from ...train.progress import line as progress_line
+from ...train.runtime import parse_device, runtime
+from ...train.health import logged_losses, run_warning
+from . import artifacts
+from ...rundir import open_run, resolve
+from .config import LotteryConfig, train_spec
+from ...lottery.summary import summarize
 
 VERSION = "0.1.0"
 
@@ -152,8 +152,8 @@ def write_artifact(d: Path, masks, weights, result: dict) -> None:
 
 
 def read_artifact(d: Path, theta0: dict, names: list[str]):
-    """(masks, weights, result) of a finished artifact, each file checked (`lottery_artifacts`)."""
-    return lottery_artifacts.read_artifact(d, theta0, names)
+    """(masks, weights, result) of a finished artifact, each file checked (`artifacts`)."""
+    return artifacts.read_artifact(d, theta0, names)
 
 
 def _on_device(device: str, model, data: LotteryData, masks):
@@ -214,7 +214,7 @@ def run_seed(cfg: LotteryConfig, sdir: Path, data: LotteryData, build, seed: int
     if not init_path.exists():
         io.save_tensors(init_path, init_state(build, seed))
     with torch.random.fork_rng(devices=[]):  # the shapes to check it against; the global RNG is untouched
-        theta0 = lottery_artifacts.read_init(init_path, build().state_dict())
+        theta0 = artifacts.read_init(init_path, build().state_dict())
     stream = SampleStream(data.train[0].shape[0], seed)
     names = list(counts[0])
     rows, prev_masks, prev_weights, rewind_state = [], None, None, None
@@ -233,7 +233,7 @@ def run_seed(cfg: LotteryConfig, sdir: Path, data: LotteryData, build, seed: int
                 cfg, d, build, data, stream, start, masks, level=level, kind="ticket", seed=seed,
                 snapshot_at=cfg.rewind_step if level == 0 and cfg.rewind_step > 0 else None)
         if level == 0:
-            rewind_state = lottery_artifacts.read_rewind(sdir / "rewind.safetensors", theta0) \
+            rewind_state = artifacts.read_rewind(sdir / "rewind.safetensors", theta0) \
                 if cfg.rewind_step > 0 else theta0
         rows.append(result)
         progress_line(cfg.progress, f"[lottery] seed {seed} level {level}/{cfg.levels}: {100 * result['density']:.2f}% "
@@ -242,7 +242,7 @@ def run_seed(cfg: LotteryConfig, sdir: Path, data: LotteryData, build, seed: int
             for kind in cfg.controls:
                 cd = sdir / f"level{level:02d}" / kind
                 if artifact_done(cd):
-                    rows.append(lottery_artifacts.read_result(cd))
+                    rows.append(artifacts.read_result(cd))
                     continue
                 start, cmasks = control_start(kind, rewind_state, masks, seed=_control_seed(seed, level, kind),
                                               build=build)
@@ -251,7 +251,7 @@ def run_seed(cfg: LotteryConfig, sdir: Path, data: LotteryData, build, seed: int
         prev_masks, prev_weights = masks, weights
         if level == 0:
             _supermasks(cfg, sdir, build, data, theta0, weights, counts, seed)
-    return {"rows": rows, "supermask": lottery_artifacts.read_supermask(sdir / "supermask.json")}
+    return {"rows": rows, "supermask": artifacts.read_supermask(sdir / "supermask.json")}
 
 
 def _supermasks(cfg, sdir: Path, build, data, theta0, dense_weights, counts, seed: int) -> None:
@@ -289,7 +289,7 @@ def run_lottery(cfg: LotteryConfig, *, command: str | None = None) -> dict:
     # the extras never change the IMP levels: a run may be continued (--resume) with other extras
     with open_run(run_dir, cfg, "lottery", command=command, may_change=_extra_key) as rd:
         if rd.finished and rd.same:
-            return lottery_artifacts.read_json_file(
+            return artifacts.read_json_file(
                 run_dir / "results.json", "delete it to rebuild it from the finished artifacts, then rerun the same command")
         for note in data.notes:  # after every check: a refused run prints its one error line only
             if note != NO_VAL_NOTE:  # --n-val 0 was asked for: said in the report, not warned about
@@ -320,7 +320,7 @@ def _run_all(cfg: LotteryConfig, run_dir: Path, data: LotteryData, build, counts
         per_seed[seed] = run_seed(cfg, run_dir / f"seed{seed}", data, build, seed, counts)
     extras = {}
     if cfg.early_bird or cfg.edge_popup_k or cfg.approx_widths:
-        from .lottery_extras import run_extras
+        from .extras import run_extras
 
         extras = run_extras(cfg, run_dir, data, build, counts, per_seed)
     rows = [r for s in per_seed.values() for r in s["rows"]]

@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import non_negative, option, positive
-from ..errors import ConfigError
-from ..rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
-from ..train.execution import EXECUTION_HELP, EXECUTIONS
-from ..train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads
-from . import choices
+from ...config import non_negative, option, positive
+from ...errors import ConfigError
+from ...rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
+from ...train.execution import EXECUTION_HELP, EXECUTIONS
+from ...train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_text, check_threads
+from .. import choices
 
 
 def _criteria_check(values) -> str | None:
     """Criterion names, ``random@NAME`` (random at NAME's per-layer densities) or ``han``."""
-    from ..criteria import CRITERIA
+    from ...criteria import CRITERIA
 
     if not values:
         return "give at least one criterion"

@@ -23,10 +23,10 @@ from typing import Callable
 import torch
 from torch import nn
 
-from ..errors import DivergenceError
-from ..optim import HessianFreeNewton, KrylovSaddleFreeNewton, SaddleFreeNewton
-from ..train import ClosureEngine, Hook, LoopSettings, PhaseState, RunContext, SampleStream, StepContext, train_phase
-from ..train import make_optimizer
+from ...errors import DivergenceError
+from ...optim import HessianFreeNewton, KrylovSaddleFreeNewton, SaddleFreeNewton
+from ...train import ClosureEngine, Hook, LoopSettings, PhaseState, RunContext, SampleStream, StepContext, train_phase
+from ...train import make_optimizer
 
 
 def _first_order(kind: str, params, lr: float):
