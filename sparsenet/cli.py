@@ -10,7 +10,6 @@ from .config import add_arguments, build_config
 from .errors import SparsenetError
 from .experiments.registry import COMMANDS, REPRODUCTIONS, Command
 
-
 # Experiments register their commands and reproductions in their packages' `command.py`, found
 # when a registry is first read (`sparsenet.experiments.registry.discover`); here only the
 # commands of the framework itself: reproduce, report, data.

@@ -15,6 +15,8 @@ from ..errors import SparsenetError
 from ..registry import Registry, import_modules
 
 ReportWriter = Callable[[Path, dict[str, Any]], list[Path]]
+
+
 def discover_reports() -> list[str]:
     """Import every `sparsenet/report/*_report.py` module; each registers its kind(s) in `REPORTS`
     (`@REPORTS.register("<kind>")` over its writer). Run when `REPORTS` is first read, so importing

@@ -8,11 +8,11 @@ import pytest
 from sparsenet.cli import build_parser
 from sparsenet.config import HASH_EXCLUDE, build_config, run_name
 from sparsenet.errors import ConfigError
-from sparsenet.experiments.bench.run import BenchConfig
+from sparsenet.experiments.bench.config import BenchConfig
 from sparsenet.experiments.lottery.config import LotteryConfig
 from sparsenet.experiments.prune.config import PruneConfig
-from sparsenet.experiments.second_order.run import SecondOrderConfig
-from sparsenet.experiments.seed_figure.run import SeedFigureConfig
+from sparsenet.experiments.second_order.config import SecondOrderConfig
+from sparsenet.experiments.seed_figure.config import SeedFigureConfig
 from sparsenet.experiments.train.run import resolve_run_dir
 from sparsenet.experiments.train.config import TrainConfig
 

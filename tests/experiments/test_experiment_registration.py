@@ -42,6 +42,8 @@ def hello(tmp_path, monkeypatch):
     REPORTS._items.pop("hello", None)
     for mod in ("sparsenet.experiments.hello.command", "sparsenet.experiments.hello", "sparsenet.report.hello_report"):
         sys.modules.pop(mod, None)
+    vars(experiments).pop("hello", None)  # the submodule attributes the imports set on the packages
+    vars(report).pop("hello_report", None)
 
 
 def test_a_new_experiment_package_and_report_module_are_discovered(hello, capsys):
@@ -81,3 +83,29 @@ def test_every_experiment_command_and_report_kind_comes_from_its_own_module():
     for name in set(COMMANDS.names()) - framework:
         setup = COMMANDS.get(name).setup
         assert setup.__module__.startswith("sparsenet.experiments.") and setup.__module__.endswith(".command")
+
+
+def test_building_the_parser_imports_no_training_or_plotting_code():
+    # discovery imports each package's light __init__ and command.py (and the configs the flags come
+    # from), not the lottery / prune runs, the report writers or matplotlib: `sparsenet --help` stays fast
+    import subprocess
+
+    code = ("import sys; from sparsenet.cli import build_parser; build_parser(); "
+            "print(' '.join(m for m in sys.modules if m.startswith(('sparsenet.', 'matplotlib'))))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split())
+    assert {"sparsenet.experiments.lottery.command", "sparsenet.experiments.prune.config"} <= loaded
+    heavy = {"sparsenet.experiments.lottery.run", "sparsenet.experiments.prune.run", "sparsenet.report.plots",
+             "sparsenet.report.lottery_report", "matplotlib"}
+    assert not loaded & heavy, sorted(loaded & heavy)
+
+
+def test_an_experiment_package_exports_its_public_names_lazily():
+    import sparsenet.experiments.train as train
+    from sparsenet.experiments.train import TrainConfig, run_train
+    from sparsenet.experiments.train.config import TrainConfig as config_class
+    from sparsenet.experiments.train.run import run_train as run_function
+
+    assert (TrainConfig, run_train) == (config_class, run_function)
+    assert {"TrainConfig", "run_train", "resolve_run_dir"} <= set(train.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        train.no_such_name

@@ -6,7 +6,7 @@ import warnings
 import pytest
 from matplotlib.ticker import NullFormatter
 
-from sparsenet.experiments.seed_figure.run import FULL_WIDTHS, REFERENCE
+from sparsenet.experiments.seed_figure.config import FULL_WIDTHS, REFERENCE
 from sparsenet.report.layout import LayoutWarning, check_layout
 from sparsenet.report.seed_plots import (accuracy_figure, plot_accuracy, plot_speed, speed_figure,
                                          width_ticks)

@@ -11,7 +11,7 @@ import torch
 
 from sparsenet import io
 from sparsenet.config import option
-from sparsenet.experiments.seed_figure.run import SeedFigureConfig
+from sparsenet.experiments.seed_figure.config import SeedFigureConfig
 from sparsenet.experiments.train.config import TrainConfig
 from sparsenet.rundir import Interrupted, RunDirError, open_run, resolve
 from sparsenet.train.context import RunContext, Segments

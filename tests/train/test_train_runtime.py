@@ -82,11 +82,11 @@ COMMANDS = {  # argv prefix -> has --device
 
 
 def _config_of(argv):
-    from sparsenet.experiments.bench.run import BenchConfig
+    from sparsenet.experiments.bench.config import BenchConfig
     from sparsenet.experiments.lottery.config import LotteryConfig
     from sparsenet.experiments.prune.config import PruneConfig
-    from sparsenet.experiments.second_order.run import SecondOrderConfig
-    from sparsenet.experiments.seed_figure.run import SeedFigureConfig
+    from sparsenet.experiments.second_order.config import SecondOrderConfig
+    from sparsenet.experiments.seed_figure.config import SeedFigureConfig
     from sparsenet.experiments.train.config import TrainConfig
 
     cls = {"train": TrainConfig, "prune": PruneConfig, "lottery": LotteryConfig, "bench": BenchConfig,

@@ -1,4 +1,4 @@
-"""`sparsenet bench`: the config and run (run.py), the command (command.py)."""
+"""`sparsenet bench`: the config (config.py), the run (run.py), the command (command.py)."""
 from ..registry import lazy_exports
 
-__getattr__, __all__ = lazy_exports(__name__, {"run": ["BenchConfig", "run_bench"]})
+__getattr__, __all__ = lazy_exports(__name__, {"run": ["run_bench"], "config": ["BenchConfig"]})

@@ -8,7 +8,7 @@ from ..registry import COMMANDS, Command
 
 def setup(p: argparse.ArgumentParser) -> None:
     from ...config import add_arguments
-    from .run import BenchConfig
+    from .config import BenchConfig
 
     add_arguments(p, BenchConfig)
 
@@ -16,7 +16,8 @@ def setup(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     from ...config import build_config
     from ...report.bench_report import format_tables
-    from .run import BenchConfig, run_bench
+    from .config import BenchConfig
+    from .run import run_bench
 
     cfg = build_config(BenchConfig, args)
     print(format_tables(run_bench(cfg)))

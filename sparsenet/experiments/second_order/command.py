@@ -6,7 +6,8 @@ from ..registry import REPRODUCTIONS
 
 def reproduction():
     """(config class, run, run directory of a config), imported only when the reproduction is used."""
-    from .run import SecondOrderConfig, resolve_run_dir, run_second_order
+    from .config import SecondOrderConfig
+    from .run import resolve_run_dir, run_second_order
 
     return SecondOrderConfig, run_second_order, resolve_run_dir
 

@@ -6,7 +6,8 @@ from ..registry import REPRODUCTIONS
 
 def reproduction():
     """(config class, run, run directory of a config), imported only when the reproduction is used."""
-    from .run import SeedFigureConfig, resolve_run_dir, run_seed_figure
+    from .config import SeedFigureConfig
+    from .run import resolve_run_dir, run_seed_figure
 
     return SeedFigureConfig, run_seed_figure, resolve_run_dir
 
