@@ -178,7 +178,7 @@ class FusedEngine:
         self.rebind()
 
 
-class ClosureEngine:
+class ClosureEngine(TorchEngine):
     """Optimizers whose step takes a closure: `sparsenet.optim`'s second-order methods (the closure
     returns the loss graph; the optimizer differentiates it) and torch first-order optimizers (the
     closure zeroes the gradients, runs backward and the after_backward hooks, as
@@ -187,7 +187,7 @@ class ClosureEngine:
     A second-order optimizer evaluates the closure as often as it needs (Hessian rows, line
     search): there is no single backward pass to hook, so after_backward is refused for it. An
     optimizer raising `NonFiniteError` ends the chunk before that step (the loop reports the
-    divergence; `diverged` holds the optimizer's message).
+    divergence; `diverged` holds the optimizer's message). Optimizer state saves as TorchEngine's.
     """
 
     name = "closure"
@@ -245,9 +245,3 @@ class ClosureEngine:
             if c.should_stop:
                 return loss_sum, s + 1
         return loss_sum, steps
-
-    def state_dict(self) -> dict:
-        return self.optimizer.state_dict()
-
-    def load_state_dict(self, state: dict) -> None:
-        self.optimizer.load_state_dict(state)
