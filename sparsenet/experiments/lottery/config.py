@@ -23,9 +23,6 @@ def _unit(v):
     return None if 0 <= v < 1 else "must be in [0, 1)"
 
 
-def _positive_or_none(v):
-    return None if v is None else positive(v)
-
 
 def _non_negative_all(v):
     return None if all(x >= 0 for x in v) else "every entry must be >= 0"
@@ -47,8 +44,8 @@ class LotteryConfig:
     steps: int = option(3000, help="training steps per level (the same T for every level and control)", check=positive)
     eval_every: int = option(250, help="steps between validation/test evaluations (early-stopping curve)", check=positive)
     n_val: int = option(5000, help="training examples held out (the last ones) as the validation set (5000 suits Fashion-MNIST/MNIST; 0 = none: train on all, no early-stopping or learning-speed measures)", check=non_negative)
-    n_train: int | None = option(None, help="use only the first N training examples (before the validation split)", check=_positive_or_none)
-    n_test: int | None = option(None, help="use only the first N test examples", check=_positive_or_none)
+    n_train: int | None = option(None, help="use only the first N training examples (before the validation split)", check=positive)
+    n_test: int | None = option(None, help="use only the first N test examples", check=positive)
     label_noise: float = option(0.0, help="fraction of training labels replaced by random labels (sparse double descent)", check=_unit)
     levels: int = option(12, help="pruning levels after the dense level 0", check=non_negative)
     rate: float = option(0.2, help="fraction of the surviving weights pruned per level, in (0, 1)")
@@ -70,7 +67,7 @@ class LotteryConfig:
     eb_neuron_rate: float = option(0.5, help="fraction of hidden units an early-bird neuron-level ticket removes")
     edge_popup_k: tuple[float, ...] = option((), help="edge-popup sweep: percents of weights kept, each in (0, 100] (empty = skip)")
     edge_popup_init: tuple[str, ...] = option(("signed_constant", "kaiming_normal"), help="frozen random weights for edge-popup", choices=("signed_constant", "kaiming_normal"))
-    edge_popup_steps: int | None = option(None, help="score-training steps for edge-popup (none = --steps)", check=_positive_or_none)
+    edge_popup_steps: int | None = option(None, help="score-training steps for edge-popup (none = --steps)", check=positive)
     edge_popup_lr: float = option(0.001, help="Adam learning rate of the edge-popup scores (0.01 makes the top-k set churn: 73% vs 85% at k=50 on Fashion-MNIST)", check=positive)
     neuron_vs_weight: bool = option(False, help="also compare weight vs neuron pruning of the same random net at each --edge-popup-k (Malach et al. 2020)")
     approx_widths: tuple[int, ...] = option((), help="approximation demo (Malach et al. 2020): widths n of the random depth-4 nets pruned to mimic a trained depth-2 target (empty = skip)", check=lambda v: None if all(x > 0 for x in v) else "every width must be a positive integer")

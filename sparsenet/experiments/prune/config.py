@@ -39,9 +39,6 @@ def _densities_check(values) -> str | None:
     return f"density {bad[0]} must be in (0, 1]" if bad else None
 
 
-def _positive_or_none(v):
-    return None if v is None else positive(v)
-
 
 @dataclass(frozen=True)
 class PruneConfig:
@@ -51,8 +48,8 @@ class PruneConfig:
     model: str = option("lenet300100", help="model name", choices=choices.models)
     spec: str | None = option(None, help="layer spec for --model mlp (784-300-100-10) or convnet (16-32:128)")
     activation: str | None = option(None, help="hidden activation (default: the model's)", choices=choices.activations)
-    n_train: int | None = option(None, help="use only the first N training examples", check=_positive_or_none)
-    n_test: int | None = option(None, help="use only the first N test examples", check=_positive_or_none)
+    n_train: int | None = option(None, help="use only the first N training examples", check=positive)
+    n_test: int | None = option(None, help="use only the first N test examples", check=positive)
     optimizer: str = option("adam", help="optimizer for training and retraining", choices=choices.optimizers)
     lr: float = option(1e-3, help="learning rate of the dense training", check=positive)
     momentum: float = option(0.9, help="SGD momentum", check=non_negative)
@@ -72,7 +69,7 @@ class PruneConfig:
     schedule: str = option("one-shot", help="when to prune during retraining", choices=choices.schedules)
     rounds: int = option(3, help="rounds of the iterative schedule", check=positive)
     retrain_steps: int = option(0, help="steps of retraining after pruning (0 = none)", check=non_negative)
-    retrain_lr: float | None = option(None, help="retraining learning rate (default: lr / 10, as Han et al.)", check=_positive_or_none)
+    retrain_lr: float | None = option(None, help="retraining learning rate (default: lr / 10, as Han et al.)", check=positive)
     execution: str = option("auto", help=EXECUTION_HELP + "; --schedule gradual (its pattern changes while retraining) always trains masked", choices=EXECUTIONS)
     update: bool = option(True, help="apply the criterion's correction when pruning: OBS weight update (obs), bias folding (variance)")
     score_samples: int = option(256, help="training examples given to data-dependent criteria", check=positive)

@@ -11,9 +11,6 @@ from ...train.runtime import DEVICE_HELP, SEED_HELP, THREADS_HELP, check_device_
 from .. import choices
 
 
-def _positive_or_none(v):
-    return None if v is None else positive(v)
-
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -33,17 +30,17 @@ class TrainConfig:
     steps: int = option(30000, help="training steps after burn-in (and pruning)", check=positive)
     prune: str = option("magnitude", help="pruning after burn-in ('none' keeps training dense)", choices=("none", "magnitude"))
     rule: str = option("halving", help="budget: keep exactly --budget weights; halving: drop the survivors below the median |w| until <= --budget (or --halvings times); sparsity: remove --sparsity of the weights", choices=("budget", "halving", "sparsity"))
-    budget: int | None = option(3180, help="live weights to keep per pruned layer (or in total with --scope global)", check=_positive_or_none)
-    halvings: int | None = option(None, help="number of halving rounds for --rule halving (instead of --budget)", check=_positive_or_none)
+    budget: int | None = option(3180, help="live weights to keep per pruned layer (or in total with --scope global)", check=positive)
+    halvings: int | None = option(None, help="number of halving rounds for --rule halving (instead of --budget)", check=positive)
     sparsity: float | None = option(None, help="fraction of weights removed, for --rule sparsity", check=lambda v: None if v is None else in_unit_interval_open_right(v))
     scope: str = option("layerwise", help="selection per layer or one global ranking", choices=choices.scopes)
     skip: tuple[str, ...] = option(("last",), help="layers never pruned: parameter names, globs, 'first' or 'last' (the seed keeps the output layer dense)")
-    output_budget: int | None = option(None, help="prune the output layer too, first, to this many live weights (even when --skip names it); the other pruned layers then keep their --budget only on units that still have an output, so the total live weights are fixed (MLP, --rule budget or halving, --scope layerwise)", check=_positive_or_none)
+    output_budget: int | None = option(None, help="prune the output layer too, first, to this many live weights (even when --skip names it); the other pruned layers then keep their --budget only on units that still have an output, so the total live weights are fixed (MLP, --rule budget or halving, --scope layerwise)", check=positive)
     remove_unconnected: bool = option(True, help="after pruning, remove hidden units with no inputs or no outputs (folding constants into the next bias)")
     execution: str = option("csr", help=EXECUTION_HELP + "; the default csr is the pipeline behind the documented numbers; masked and auto with masked layers train with --engine torch (the fused kernel runs no mask hooks)", choices=EXECUTIONS)
     engine: str = option("auto", help="auto: the fused batch-1 kernel when it applies (MLP, SGD, batch 1), else torch autograd", choices=("auto", "torch", "fused"))
-    n_train: int | None = option(None, help="use only the first N training examples", check=_positive_or_none)
-    n_test: int | None = option(None, help="use only the first N test examples (default: the full test set)", check=_positive_or_none)
+    n_train: int | None = option(None, help="use only the first N training examples", check=positive)
+    n_test: int | None = option(None, help="use only the first N test examples (default: the full test set)", check=positive)
     log_every: int = option(1000, help="steps between training-loss lines in metrics.jsonl", check=positive)
     eval_every: int = option(0, help="steps between test evaluations (0 = at the end of each phase only)", check=non_negative)
     checkpoint_every: int = option(5000, help="steps between checkpoints (at most this much work is lost when killed)", check=positive)
