@@ -83,5 +83,12 @@ def ticket_criterion_check(value) -> str | None:
     return None
 
 
-__all__ = ["activations", "allocations", "datasets", "models", "optimizers", "schedules", "scopes", "structures", "ticket_criteria",
+# The same help for the same data flag on every command (like rundir's OUT_HELP).
+DATA_DIR_HELP = "directory holding the dataset files (else the dataset's env var, then its standard location)"
+DATA_SEED_HELP = ("seed of a generated dataset (mnist1d, synthetic), apart from --seed so seeds vary the init and data "
+                  "order on the same data; none = the generator's default: 42 for mnist1d (the mnist1d package's, as "
+                  "in its published results), 0 for synthetic")
+
+
+__all__ = ["DATA_DIR_HELP", "DATA_SEED_HELP", "activations", "allocations", "datasets", "models", "optimizers", "schedules", "scopes", "structures", "ticket_criteria",
            "ticket_criterion_check"]

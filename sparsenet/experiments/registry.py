@@ -28,6 +28,18 @@ class Command:
         return self.help() if callable(self.help) else self.help
 
 
+def config_flags(module: str, cls: str) -> Callable[[argparse.ArgumentParser], None]:
+    """The `setup` of a command whose flags are one config dataclass, `module.cls` (imported only
+    when its parser is built)."""
+
+    def setup(parser: argparse.ArgumentParser) -> None:
+        from ..config import add_arguments
+
+        add_arguments(parser, getattr(importlib.import_module(module), cls))
+
+    return setup
+
+
 def discover() -> list[str]:
     """Import every experiment package's `command` module (a module already imported is not run
     again, so this is idempotent); return their names."""
@@ -53,4 +65,4 @@ def lazy_exports(package: str, exports: dict[str, list[str]]) -> tuple[Callable[
     return __getattr__, sorted(where)
 
 
-__all__ = ["COMMANDS", "Command", "REPRODUCTIONS", "discover", "lazy_exports"]
+__all__ = ["COMMANDS", "Command", "REPRODUCTIONS", "config_flags", "discover", "lazy_exports"]

@@ -3,14 +3,10 @@ from __future__ import annotations
 
 import argparse
 
-from ..registry import COMMANDS, Command
+from ..registry import COMMANDS, Command, config_flags
 
 
-def setup(p: argparse.ArgumentParser) -> None:
-    from ...config import add_arguments
-    from .config import BenchConfig
-
-    add_arguments(p, BenchConfig)
+setup = config_flags("sparsenet.experiments.bench.config", "BenchConfig")
 
 
 def run(args: argparse.Namespace) -> None:

@@ -31,8 +31,8 @@ def _non_negative_all(v):
 @dataclass(frozen=True)
 class LotteryConfig:
     dataset: str = option("fashion-mnist", help="dataset name", choices=choices.datasets)
-    data_dir: str | None = option(None, help="directory holding the dataset files")
-    data_seed: int | None = option(None, help="seed of a generated dataset (mnist1d, synthetic); none = the generator's default: 42 for mnist1d (the mnist1d package's, as in its published results), 0 for synthetic")
+    data_dir: str | None = option(None, help=choices.DATA_DIR_HELP)
+    data_seed: int | None = option(None, help=choices.DATA_SEED_HELP)
     model: str = option("lenet300100", help="model name (MLPs; LeNet-300-100 is 784-300-100-10 ReLU)", choices=choices.models)
     spec: str | None = option(None, help="layer sizes for --model mlp, e.g. 64-32-10")
     activation: str = option("relu", help="hidden activation", choices=choices.activations)

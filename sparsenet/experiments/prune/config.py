@@ -43,8 +43,8 @@ def _densities_check(values) -> str | None:
 @dataclass(frozen=True)
 class PruneConfig:
     dataset: str = option("fashion-mnist", help="dataset name", choices=choices.datasets)
-    data_dir: str | None = option(None, help="directory holding the dataset files")
-    data_seed: int | None = option(None, help="seed of a generated dataset (mnist1d, synthetic), apart from --seed so seeds vary the init and data order on the same data; none = the generator's default: 42 for mnist1d (the mnist1d package's, as in its published results), 0 for synthetic")
+    data_dir: str | None = option(None, help=choices.DATA_DIR_HELP)
+    data_seed: int | None = option(None, help=choices.DATA_SEED_HELP)
     model: str = option("lenet300100", help="model name", choices=choices.models)
     spec: str | None = option(None, help="layer spec for --model mlp (784-300-100-10) or convnet (16-32:128)")
     activation: str | None = option(None, help="hidden activation (default: the model's)", choices=choices.activations)

@@ -30,7 +30,7 @@ def _parts_check(parts) -> str | None:
 @dataclass(frozen=True)
 class SecondOrderConfig:
     dataset: str = option("fashion-mnist", help="dataset of parts slow-net and pruned (the seed: --dataset cifar100 --data-dir DIR)", choices=choices.datasets)
-    data_dir: str | None = option(None, help="directory holding the dataset files")
+    data_dir: str | None = option(None, help=choices.DATA_DIR_HELP)
     parts: tuple[str, ...] = option(PARTS, help="parts to run", check=_parts_check)
     toy_iterations: int = option(100, help="iterations of the saddle and Rosenbrock parts", check=positive)
     iterations: int = option(100, help="slow-net iterations (minibatches) per method", check=positive)

@@ -32,7 +32,7 @@ SPARSE_VARIANTS = {"seed": "sparse", "fixed-total": "fixed-total"}
 @dataclass(frozen=True)
 class SeedFigureConfig:
     dataset: str = option("fashion-mnist", help="dataset (the seed used mnist: --dataset mnist --data-dir DIR)", choices=choices.datasets)
-    data_dir: str | None = option(None, help="directory holding the dataset files")
+    data_dir: str | None = option(None, help=choices.DATA_DIR_HELP)
     widths: tuple[int, ...] = option(FULL_WIDTHS, help="hidden widths H of the MLP in-H-10", check=all_positive)
     budget: int = option(3180, help="live weights kept in the hidden layer (seed variant: halving until <= budget; fixed-total: exactly budget)", check=positive)
     sparse_variants: tuple[str, ...] = option(tuple(SPARSE_VARIANTS), help="sparse variants run next to the dense one: seed = hidden layer pruned to --budget, output layer dense (the seed's); fixed-total = the output layer pruned too, to --output-budget, so every width keeps budget + output-budget live weights", choices=tuple(SPARSE_VARIANTS))

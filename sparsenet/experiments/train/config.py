@@ -15,8 +15,8 @@ from .. import choices
 @dataclass(frozen=True)
 class TrainConfig:
     dataset: str = option("fashion-mnist", help="dataset name", choices=choices.datasets)
-    data_dir: str | None = option(None, help="directory holding the dataset files (else env var, then the standard location)")
-    data_seed: int | None = option(None, help="seed of a generated dataset (mnist1d, synthetic), apart from --seed so seeds vary the init and data order on the same data; none = the generator's default: 42 for mnist1d (the mnist1d package's, as in its published results), 0 for synthetic")
+    data_dir: str | None = option(None, help=choices.DATA_DIR_HELP)
+    data_seed: int | None = option(None, help=choices.DATA_SEED_HELP)
     model: str = option("mlp", help="model name", choices=choices.models)
     spec: str = option("784-300-100-10", help="layer sizes for --model mlp, e.g. 784-300-100-10")
     activation: str | None = option(None, help="hidden activation (default: the model's own: tanh for mlp, as in the seed; relu for lenet300100 and convnet)", choices=choices.activations)
