@@ -141,10 +141,10 @@ def score(model: nn.Module, criterion: str, **kwargs) -> Scores:
 
 
 def target_names(model: nn.Module, names=None) -> list[str]:
-    """`names` checked against the model's parameters (default: its prunable weights)."""
+    """`names` checked against the model's maskable names (default: its prunable weights)."""
     if names is None:
         return prunable_names(model)
-    params = dict(model.named_parameters())
+    params = mask_shapes(model)
     names = list(names)
     for n in names:
         if n not in params:

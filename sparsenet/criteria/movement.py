@@ -14,6 +14,8 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..masks import mask_shapes
+from ..masks.layers import layer_views
 from ..train.hooks import Hook, StepContext
 from .base import Scores, loss_grads, need_batch, register, target_names
 
@@ -26,17 +28,24 @@ class MovementAccumulator(Hook):
 
     def __init__(self, model: nn.Module, names: list[str] | None = None):
         self.names = target_names(model, names)
-        params = dict(model.named_parameters())
-        self.scores = {n: torch.zeros_like(params[n], dtype=torch.float32) for n in self.names}
+        shapes = mask_shapes(model)
+        self.scores = {n: torch.zeros(shapes[n], dtype=torch.float32) for n in self.names}
         self.steps = 0
 
     @torch.no_grad()
     def after_backward(self, c: StepContext) -> None:
         params = dict(c.model.named_parameters())
+        views = layer_views(c.model)  # a SparseLinear: its live values' movement, dense-shaped
         for n in self.names:
-            p = params[n]
-            if p.grad is not None:
-                self.scores[n] -= (p.detach() * p.grad).to(torch.float32)
+            if n in views and not views[n].native:
+                w, g = views[n].dense_weight(), views[n].dense_grad()
+            else:
+                w, g = params[n].detach(), params[n].grad
+            if g is not None:
+                s = self.scores[n]
+                if s.device != g.device:
+                    s = self.scores[n] = s.to(g.device)
+                s -= (w * g).to(torch.float32)
         self.steps += 1
 
 

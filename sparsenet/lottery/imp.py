@@ -22,7 +22,8 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ..masks import Masks, select_global, select_layerwise, sparse_layers
+from ..masks import Masks, select_global, select_layerwise
+from ..masks.layers import layer_views
 from .errors import LevelError, PruneRateError
 
 
@@ -108,18 +109,18 @@ def prune_level(scores: Mapping[str, torch.Tensor], alive: Mapping[str, torch.Te
 def rewind(model: nn.Module, state: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> None:
     """Load `state` (θ_0 or θ_k, every parameter) into `model` and zero the pruned weights.
 
-    A SparseLinear (masked as ``<layer>.weight``, dense (out, in)) first takes the mask as its
-    pattern (growing entries the mask keeps, dropping the others), then loads θ's values gathered
-    at that pattern; a SparseLinear without a mask keeps its pattern and gathers θ there.
+    Every layer first takes its mask as its live set (`LayerView.set_mask_`: a SparseLinear grows
+    the entries the mask keeps and drops the others), then loads θ's values at that pattern; a
+    SparseLinear without a mask keeps its pattern and gathers θ there.
     """
-    sparse = sparse_layers(model)
+    views = layer_views(model)
     state = dict(state)
-    for key, layer in sparse.items():
+    for key, view in views.items():
         if key in masks:
-            layer.set_pattern(masks[key].to(layer.col.device))
-        if key in state:  # θ off the pattern is dropped, not an error
+            view.set_mask_(masks[key])
+        if not view.native and key in state:  # θ off the pattern is dropped, not an error
             w = state[key]
-            state[key] = w * layer.mask().to(w.device)
+            state[key] = w * view.mask().to(w.device)
     model.load_state_dict(state, strict=True)
     params = dict(model.named_parameters())
     for n, m in masks.items():

@@ -21,18 +21,13 @@ from torch import nn
 
 from ..errors import ConfigError, SparsenetError
 from ..io import load_tensors, save_tensors
+from .layers import layer_view, layer_views
 
 Masks = dict[str, torch.Tensor]
 """Parameter name -> bool tensor of the parameter's shape (True = kept)."""
 
 
 # ---------------------------------------------------------------------------------- names
-
-
-def _is_weight_layer(module: nn.Module) -> bool:
-    from ..nn import SparseLinear  # lazy: sparsenet.nn sits above masks
-
-    return isinstance(module, (nn.Linear, nn.modules.conv._ConvNd, SparseLinear))
 
 
 def _classify(model: nn.Module, include_bias: bool) -> tuple[list[str], list[tuple[str, str]]]:
@@ -46,10 +41,10 @@ def _classify(model: nn.Module, include_bias: bool) -> tuple[list[str], list[tup
         module, local = owners[name]
         torch_pruned = local.endswith("_orig") and f"{local[:-5]}_mask" in module._buffers
         base = local[:-5] if torch_pruned else local
-        if _is_weight_layer(module):
-            kind = "values" if not isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)) else "weight"
-            if base == kind:
-                names.append(name if kind == "weight" else _virtual(name))
+        view = layer_view(module)
+        if view is not None:
+            if base == view.param:
+                names.append(name if view.native else _virtual(name, view.param))
             elif include_bias and base == "bias":
                 names.append(name)
         elif p.dim() >= 2 and local.endswith("weight"):
@@ -57,24 +52,25 @@ def _classify(model: nn.Module, include_bias: bool) -> tuple[list[str], list[tup
     return names, skipped
 
 
-def _virtual(values_name: str) -> str:
-    """``<layer>.values`` -> ``<layer>.weight``: a SparseLinear is masked by its dense weight's name."""
-    return values_name[: -len("values")] + "weight"
+def _virtual(param_name: str, local: str) -> str:
+    """``<layer>.values`` -> ``<layer>.weight``: a layer whose trained tensor is not its dense
+    weight (SparseLinear) is masked under its dense weight's name."""
+    return param_name[: -len(local)] + "weight"
 
 
 def sparse_layers(model: nn.Module) -> dict[str, nn.Module]:
-    """``{"<layer>.weight": layer}`` for every SparseLinear of `model` (its dense-mask keys)."""
-    from ..nn import SparseLinear
-
-    return {(f"{n}.weight" if n else "weight"): m for n, m in model.named_modules() if isinstance(m, SparseLinear)}
+    """``{"<layer>.weight": layer}`` for every layer whose mask key is no parameter (SparseLinear:
+    it trains ``values``, and is masked by its dense weight's name)."""
+    return {k: v.module for k, v in layer_views(model).items() if not v.native}
 
 
 def mask_shapes(model: nn.Module) -> dict[str, torch.Size]:
-    """Every maskable name and its mask shape: the parameters, plus ``<layer>.weight`` (out, in)
-    for each SparseLinear."""
+    """Every maskable name and its mask shape: the parameters, plus ``<layer>.weight`` (the dense
+    weight's shape) for each layer that trains something else (SparseLinear: (out, in))."""
     shapes = {n: p.shape for n, p in model.named_parameters()}
-    for key, layer in sparse_layers(model).items():
-        shapes[key] = torch.Size((layer.out_features, layer.in_features))
+    for key, view in layer_views(model).items():
+        if not view.native:
+            shapes[key] = view.shape
     return shapes
 
 
@@ -186,26 +182,27 @@ def full_masks(model: nn.Module, names: Iterable[str] | None = None) -> Masks:
     """All-True masks for `names` (default: `prunable_names(model)`)."""
     shapes = mask_shapes(model)
     devices = {n: p.device for n, p in model.named_parameters()}
-    sparse = sparse_layers(model)
+    views = layer_views(model)
     names = prunable_names(model) if names is None else list(names)
     out: Masks = {}
     for n in names:
         if n not in shapes:
             raise SparsenetError(f"{n!r} names no parameter of the model; parameters: {', '.join(shapes)}")
-        dev = sparse[n].values.device if n in sparse else devices[n]
+        dev = views[n].parameter.device if n in views else devices[n]
         out[n] = torch.ones(shapes[n], dtype=torch.bool, device=dev)
     return out
 
 
 def starting_masks(model: nn.Module, names: Iterable[str] | None = None) -> Masks:
-    """The survivors before any sparsenet pruning: `full_masks`, except that a parameter pruned
-    earlier with ``torch.nn.utils.prune`` (``<x>_orig`` with a ``<x>_mask`` buffer) starts from that
-    mask, so pruning continues among the weights torch kept."""
+    """The layers' current masks (their survivors): each prunable layer's `LayerView.mask` — a
+    SparseLinear's pattern, the mask enforced on a dense layer (`enforce_masks`, `prune`), else
+    all-True. A parameter pruned earlier with ``torch.nn.utils.prune`` (``<x>_orig`` with a
+    ``<x>_mask`` buffer) starts from that mask, so pruning continues among the weights torch kept."""
     out = full_masks(model, names)
-    sparse = sparse_layers(model)
+    views = layer_views(model)
     for n in out:
-        if n in sparse:  # a SparseLinear's survivors are its pattern
-            out[n] = sparse[n].mask()
+        if n in views:
+            out[n] = views[n].mask()
             continue
         owner, local = (n.rsplit(".", 1) if "." in n else ("", n))
         if local.endswith("_orig"):
@@ -219,16 +216,17 @@ def starting_masks(model: nn.Module, names: Iterable[str] | None = None) -> Mask
 def apply_masks(model: nn.Module, masks: Mapping[str, torch.Tensor], *, optimizer=None) -> None:
     """Zero the pruned weights of `model` in place (parameters keep their names and identity).
 
-    Uses ``masked_fill_`` rather than multiplication, so a pruned ``inf``/``nan`` becomes 0 too.
-    A SparseLinear's ``<layer>.weight`` mask shrinks its pattern instead (`SparseLinear.shrink`;
-    with `optimizer` its per-entry state follows the survivors).
+    Each layer's mask goes through its `LayerView.shrink_`: a dense layer's pruned weights are
+    zeroed (``masked_fill_``, so a pruned ``inf``/``nan`` becomes 0 too; an enforced mask shrinks
+    with them), a SparseLinear's pattern shrinks. With `optimizer` the pruned entries' state is
+    dropped (zeroed) and the survivors keep theirs. Other names (biases) are zeroed.
     """
     validate_masks(model, masks)
     params = dict(model.named_parameters())
-    sparse = sparse_layers(model)
+    views = layer_views(model)
     for key, m in masks.items():
-        if key in sparse and key not in params:
-            sparse[key].shrink(m, optimizer=optimizer)
+        if key in views:
+            views[key].shrink_(m, optimizer=optimizer)
             continue
         p = params[key]
         p.masked_fill_(~m.to(p.device), 0)

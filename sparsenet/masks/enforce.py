@@ -39,6 +39,7 @@ from torch import nn
 
 from ..errors import SparsenetError
 from .core import sparse_layers, validate_masks
+from .enforcer import _Enforcer, enforcer_of  # noqa: F401  (_Enforcer: re-exported for pickles)
 
 _TOKENS = itertools.count(1)
 
@@ -51,80 +52,6 @@ def _split(name: str) -> tuple[str, str]:
 def zero_pruned_(p: torch.Tensor, mask: torch.Tensor) -> None:
     """Zero the entries of `p` (a weight or a gradient) where `mask` is False, in place."""
     p.masked_fill_(~mask.to(p.device), 0)
-
-
-class _Enforcer:
-    """The forward pre-hook of one module: its masked parameters, by local name."""
-
-    def __init__(self):
-        self.masks: dict[str, torch.Tensor] = {}
-        self.tokens: dict[str, int] = {}
-        self._grad_hooks: dict[str, tuple[torch.Tensor, object]] = {}
-
-    # deepcopy / pickle: the copy re-attaches gradient hooks to its own parameters on first use.
-    def __getstate__(self):
-        return {"masks": self.masks, "tokens": self.tokens}
-
-    def __setstate__(self, state):
-        self.__init__()
-        self.masks, self.tokens = state["masks"], state["tokens"]
-
-    def _mask(self, name: str, device: torch.device) -> torch.Tensor:
-        m = self.masks[name]
-        if m.device != device:
-            m = self.masks[name] = m.to(device)
-        return m
-
-    def _hook_grad(self, name: str, p: torch.Tensor) -> None:
-        old = self._grad_hooks.get(name)
-        if old is not None and old[0] is p:
-            return
-        if old is not None:
-            old[1].remove()
-        if isinstance(p, nn.Parameter) and p.requires_grad:
-            handle = p.register_hook(lambda g, n=name: g.masked_fill(~self._mask(n, g.device), 0))
-            self._grad_hooks[name] = (p, handle)
-        else:
-            self._grad_hooks.pop(name, None)
-
-    def set(self, module: nn.Module, name: str, mask: torch.Tensor, token: int) -> None:
-        self.masks[name], self.tokens[name] = mask, token
-        old = self._grad_hooks.pop(name, None)
-        if old is not None:
-            old[1].remove()
-        self._hook_grad(name, module._parameters[name])
-
-    def drop(self, name: str, token: int) -> bool:
-        """Stop enforcing `name` if `token` still owns it; True when nothing is left."""
-        if self.tokens.get(name) == token:
-            del self.masks[name], self.tokens[name]
-            old = self._grad_hooks.pop(name, None)
-            if old is not None:
-                old[1].remove()
-        return not self.masks
-
-    def __call__(self, module: nn.Module, args):
-        with torch.no_grad():
-            for name in self.masks:
-                p = module._parameters.get(name)
-                if p is None:
-                    continue
-                self._hook_grad(name, p)
-                dead = ~self._mask(name, p.device)
-                if p.shape == dead.shape and bool(p.detach()[dead].any()):  # write only when needed:
-                    p.masked_fill_(dead, 0)  # an in-place write would invalidate pending graphs
-        return None
-
-
-def _enforcer_of(module: nn.Module, create: bool) -> _Enforcer | None:
-    for hook in module._forward_pre_hooks.values():
-        if isinstance(hook, _Enforcer):
-            return hook
-    if not create:
-        return None
-    enf = _Enforcer()
-    module.register_forward_pre_hook(enf)
-    return enf
 
 
 class MaskHandle(dict):
@@ -149,9 +76,10 @@ class MaskHandle(dict):
             return
         params = dict(self._model.named_parameters())
         for name, m in self.items():
-            enf = _enforcer_of(self._model.get_submodule(_split(name)[0]), create=False)
-            if enf is not None and enf.tokens.get(_split(name)[1]) == self._token:
-                zero_pruned_(params[name], m)
+            enf = enforcer_of(self._model.get_submodule(_split(name)[0]), create=False)
+            local = _split(name)[1]
+            if enf is not None and enf.tokens.get(local) == self._token:  # the current mask: a
+                zero_pruned_(params[name], enf.masks[local])  # pattern update may have changed it
 
     def remove(self) -> None:
         """Stop enforcing these masks (pruned weights stay zero until something moves them)."""
@@ -160,7 +88,7 @@ class MaskHandle(dict):
         for name in self:
             owner, local = _split(name)
             module = self._model.get_submodule(owner)
-            enf = _enforcer_of(module, create=False)
+            enf = enforcer_of(module, create=False)
             if enf is not None and enf.drop(local, self._token):  # nothing left: unregister it
                 for key, hook in list(module._forward_pre_hooks.items()):  # (a deep copy has no handle)
                     if hook is enf:
@@ -200,7 +128,7 @@ def enforce_masks(model: nn.Module, masks: Mapping[str, torch.Tensor], *,
         owner, local = _split(name)
         module = model.get_submodule(owner)
         zero_pruned_(params[name], m)
-        _enforcer_of(module, create=True).set(module, local, m.to(params[name].device), token)
+        enforcer_of(module, create=True).set(module, local, m.to(params[name].device), token)
     return MaskHandle(model, masks, token, optimizer)
 
 
@@ -208,7 +136,7 @@ def enforced_masks(model: nn.Module) -> dict[str, torch.Tensor]:
     """The masks currently enforced on `model`, by parameter name (empty when none)."""
     out = {}
     for mname, module in model.named_modules():
-        enf = _enforcer_of(module, create=False)
+        enf = enforcer_of(module, create=False)
         if enf is not None:
             for local, m in enf.masks.items():
                 out[f"{mname}.{local}" if mname else local] = m

@@ -28,6 +28,19 @@ def _gather(old: torch.Tensor, src: torch.Tensor, fill: torch.Tensor | None = No
     return out
 
 
+def _swap_data(p: torch.nn.Parameter, new: torch.Tensor) -> None:
+    """``p.data = new`` for a `new` of another shape, dropping autograd's cached gradient
+    accumulator of `p`. Autograd caches one accumulator per leaf, with the leaf's shape at the
+    time, for as long as any graph refers to it (e.g. last step's ``loss``, still alive when the
+    next forward runs); assigning ``.data`` resets it only when the dtype or device changes, so a
+    same-dtype swap would leave the old shape behind and the next backward would fail. Passing
+    through a tensor of another dtype forces the reset."""
+    if p.data.shape != new.shape:
+        p.data = torch.empty(0, dtype=torch.float64 if new.dtype != torch.float64 else torch.float32,
+                             device=new.device)
+    p.data = new
+
+
 @torch.no_grad()
 def _rebuild(layer, row: torch.Tensor, col: torch.Tensor, src: torch.Tensor,
              init: torch.Tensor | None, optimizer) -> None:
@@ -42,7 +55,7 @@ def _rebuild(layer, row: torch.Tensor, col: torch.Tensor, src: torch.Tensor,
     layer._pattern = p
     v = layer.values
     src = src.to(device)
-    v.data = _gather(v.data, src, init).contiguous()
+    _swap_data(v, _gather(v.data, src, init).contiguous())
     if v.grad is not None:
         v.grad = _gather(v.grad, src).contiguous() if v.grad.numel() == old_nnz else None
     if optimizer is not None:
@@ -64,6 +77,8 @@ def shrink_(layer, keep: torch.Tensor, *, optimizer: torch.optim.Optimizer | Non
     elif keep.shape != (layer.nnz,):
         raise SparsenetError(f"shrink mask must have shape ({layer.nnz},) (live values) or "
                              f"{(layer.out_features, layer.in_features)} (dense), got {tuple(keep.shape)}")
+    if bool(keep.all()):  # nothing to drop: the pattern (and every tensor built on it) stays
+        return
     src = keep.nonzero().squeeze(1)  # row-major order is kept
     _rebuild(layer, layer.row[src], layer.col.long()[src], src, None, optimizer)
 

@@ -27,6 +27,7 @@ from ..criteria.base import need_batch
 from ..errors import ConfigError
 from ..masks import (MaskHandle, Masks, apply_masks, enforce_masks, prunable_names, skipped_weights,
                      sparse_layers, starting_masks, validate_masks)
+from ..masks.layers import layer_views
 from .structure import check_structure, unit_alive, unit_links, unit_scores, weight_masks
 
 SCOPES = ("layerwise", "global")
@@ -156,7 +157,7 @@ def prune(model: nn.Module, criterion: str = "magnitude", amount: float | int | 
         new = _select(raw, alive, method, amount, min_density, budgets)
     check_collapse(new, force=force)
     if apply:
-        apply_pruning(model, new, criterion=criterion if update else None, batch=batch)
+        apply_pruning(model, new, criterion=criterion if update else None, batch=batch, optimizer=optimizer)
         if enforce:
             return enforce_masks(model, new, optimizer=optimizer)
     return MaskHandle(model, new)
@@ -164,9 +165,10 @@ def prune(model: nn.Module, criterion: str = "magnitude", amount: float | int | 
 
 @torch.no_grad()
 def apply_pruning(model: nn.Module, masks: Mapping[str, torch.Tensor], *, criterion: str | None = None,
-                  batch=None, damp: float = 0.01) -> None:
+                  batch=None, damp: float = 0.01, optimizer: torch.optim.Optimizer | None = None) -> None:
     """Zero pruned weights in place; for ``obs`` first refit the kept weights (OBS update), for
-    ``variance`` first fold the removed connections' means into the biases."""
+    ``variance`` first fold the removed connections' means into the biases. With `optimizer`, the
+    pruned entries' state is dropped and a shrinking SparseLinear's survivors keep theirs."""
     params = dict(model.named_parameters())
     sparse = sparse_layers(model)
     dense = model
@@ -177,11 +179,10 @@ def apply_pruning(model: nn.Module, masks: Mapping[str, torch.Tensor], *, criter
     if criterion == "obs":
         for n, w in obs_compensate(dense, masks, batch=batch, damp=damp).items():
             if n in sparse and n not in params:  # a SparseLinear: refit its live values
-                layer = sparse[n]
-                layer.values.copy_(w.to(layer.values)[layer.row, layer.col.long()])
+                layer_views(model)[n].load_dense_(w)
             else:
                 params[n].copy_(w)
     elif criterion == "variance":
         for n, b in variance_fold(dense, masks, batch=batch).items():
             params[n].copy_(b)
-    apply_masks(model, masks)
+    apply_masks(model, masks, optimizer=optimizer)

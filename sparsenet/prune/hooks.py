@@ -11,7 +11,6 @@ from typing import Callable, Mapping
 import torch
 from torch import nn
 
-from ..masks import apply_masks
 from ..schedules import Schedule
 from ..train.hooks import MaskHook, StepContext
 
@@ -26,36 +25,42 @@ class ScheduledPruning(MaskHook):
     """
 
     def __init__(self, schedule: Schedule, *, criterion: str = "magnitude", batch_fn: Callable | None = None,
-                 masks: Mapping[str, torch.Tensor] | None = None, **prune_kwargs):
+                 masks: Mapping[str, torch.Tensor] | None = None,
+                 on_prune: Callable[[StepContext, dict], None] | None = None, **prune_kwargs):
         super().__init__(masks or {})
         self.schedule, self.criterion, self.batch_fn = schedule, criterion, batch_fn
+        self.on_prune = on_prune  # called (context, new masks) after each level, e.g. `Execution.replan`
         self.prune_kwargs = prune_kwargs
         self.pending = dict(schedule.levels())
         self.history: list[dict] = []
 
-    def prune_now(self, model: nn.Module, step: int) -> None:
+    def prune_now(self, c: StepContext) -> None:
+        """Prune to the level scheduled at ``c.step``. The optimizer is handed to `prune`, so a layer
+        whose pattern shrinks (SparseLinear) keeps its survivors' state."""
         from .api import prune
 
-        s = self.pending.pop(step)
+        s = self.pending.pop(c.step)
         batch = self.batch_fn() if self.batch_fn is not None else None
         # enforce=False: this hook keeps the masks itself (MaskHook); a second, module-level enforcement
         # would only cost time every step
-        self.masks = prune(model, self.criterion, s, masks=self.masks or None, batch=batch, enforce=False,
-                           **self.prune_kwargs)
+        self.masks = dict(prune(c.model, self.criterion, s, masks=self.masks or None, batch=batch, enforce=False,
+                                optimizer=c.optimizer, **self.prune_kwargs))
         live = sum(int(m.sum()) for m in self.masks.values())
-        self.history.append({"step": step, "sparsity": s, "live": live})
+        self.history.append({"step": c.step, "sparsity": s, "live": live})
+        if self.on_prune is not None:
+            self.on_prune(c, self.masks)
 
     def on_start(self, c: StepContext) -> None:
         if c.step in self.pending:
-            self.prune_now(c.model, c.step)
+            self.prune_now(c)
 
     def after_backward(self, c: StepContext) -> None:
         if c.step in self.pending:  # a level at the first step when on_start was not called
-            self.prune_now(c.model, c.step)
+            self.prune_now(c)
         super().after_backward(c)
 
     def after_step(self, c: StepContext) -> None:
         if c.step in self.pending:
-            self.prune_now(c.model, c.step)
-        elif self.masks:
-            apply_masks(c.model, self.masks)
+            self.prune_now(c)
+        else:
+            super().after_step(c)

@@ -1,8 +1,8 @@
 """The "Execution" section of a report: how each phase's masked layers trained (`--execution`).
 
 Runs record, per training phase, one choice per masked layer (layer, shape, density, choice, reason;
-`sparsenet.train.execution`); this renders them as a table so a reader sees which layers ran on the
-O(nnz) CSR kernels and why.
+`sparsenet.train.execution`; a gradual phase also the step from which a layer ran on CSR); this
+renders them as a table so a reader sees which layers ran on the O(nnz) CSR kernels and why.
 """
 from __future__ import annotations
 
@@ -25,8 +25,11 @@ def execution_lines(phases: Iterable[dict[str, Any]], seconds: dict[str, float] 
     for ph in phases:
         for c in ph.get("layers") or []:
             shape = "×".join(str(s) for s in c.get("shape") or [])
+            choice = c.get("choice", "?")
+            if c.get("from_step") is not None:  # a gradual phase: dense until that pruning step
+                choice = f"{choice} from step {c['from_step']}"
             rows.append(f"| {ph.get('phase', '?')} | {c.get('layer', '?')} | {shape} | "
-                        f"{100 * float(c.get('density', 0)):.3g}% | {c.get('choice', '?')} | {c.get('reason', '')} |")
+                        f"{100 * float(c.get('density', 0)):.3g}% | {choice} | {c.get('reason', '')} |")
     if not rows:
         return []
     lines = ["## Execution", ""]

@@ -50,13 +50,17 @@ def check_execution(mode: str) -> str:
 
 @dataclass
 class Execution:
-    """What `prepare_execution` did: the hooks to train with, the per-layer choices, and the undo."""
+    """What `prepare_execution` did: the hooks to train with, the per-layer choices, and the undo.
+
+    `replan` (after a pruning event changed the masks, e.g. ``--schedule gradual``) moves layers that
+    became sparse enough onto CSR in the middle of training, handing their optimizer state over."""
 
     model: nn.Module
     mode: str
     choices: list[dict]
     hooks: list = field(default_factory=list)
     _swapped: list = field(default_factory=list, repr=False)  # (parent, child name, nn.Linear, SparseLinear)
+    plan_kwargs: dict = field(default_factory=dict, repr=False)  # batch_size, optimizer, measure, fused
 
     @torch.no_grad()
     def restore(self) -> nn.Module:
@@ -68,6 +72,57 @@ class Execution:
             setattr(parent, child_name, linear)
         self._swapped = []
         return self.model
+
+    def replan(self, masks: Mapping[str, torch.Tensor], optimizer: torch.optim.Optimizer | None = None, *,
+               step: int | None = None) -> list[dict]:
+        """The masks changed (they only shrink): decide again for the layers still trained masked,
+        convert those the plan now puts on CSR (with `optimizer`, their parameters and per-entry
+        state move to the SparseLinear: survivors keep theirs), and hold the new masks on the rest.
+        Returns the choices that changed (each with ``"from_step"``); `choices` is updated."""
+        plan = {c["layer"]: c for c in plan_execution(self.model, masks, self.mode, defer_dense=True,
+                                                      **self.plan_kwargs)}
+        layers = _linear_layers(self.model)
+        changed = []
+        for i, old in enumerate(self.choices):
+            key = old["layer"]
+            new = plan.get(key)
+            entry = layers.get(key)
+            if new is None or old["choice"] == "csr" or new["choice"] != "csr" or entry is None:
+                if new is not None and old["choice"] != "csr":
+                    self.choices[i] = {**new, **({"from_step": old["from_step"]} if "from_step" in old else {})}
+                continue
+            self._to_csr(entry, masks[key], optimizer)
+            self.choices[i] = {**new, "from_step": step}
+            changed.append(self.choices[i])
+        held = {c["layer"]: masks[c["layer"]] for c in self.choices if c["choice"] == "masked" and c["layer"] in masks}
+        for hook in self.hooks:
+            if isinstance(hook, MaskHook):
+                hook.masks = held
+        return changed
+
+    def _to_csr(self, entry, mask: torch.Tensor, optimizer) -> None:
+        parent, child_name, linear = entry
+        sparse = SparseLinear.from_linear(linear, mask.to(linear.weight.device))
+        setattr(parent, child_name, sparse)
+        self._swapped.append((parent, child_name, linear, sparse))
+        if optimizer is not None:
+            rows, cols = sparse.row, sparse.col.long()
+            hand_over(optimizer, linear.weight, sparse.values, lambda t: t[rows, cols])
+            if linear.bias is not None:
+                hand_over(optimizer, linear.bias, sparse.bias, lambda t: t)
+
+
+def hand_over(optimizer: torch.optim.Optimizer, old: torch.Tensor, new: torch.Tensor, gather) -> None:
+    """Make `optimizer` train `new` in place of `old`: the same parameter-group slot, and its state
+    tensors of `old`'s shape mapped through `gather` (scalars such as Adam's step are kept)."""
+    for group in optimizer.param_groups:
+        for j, p in enumerate(group["params"]):
+            if p is old:
+                group["params"][j] = new
+    state = optimizer.state.pop(old, None)
+    if state:
+        optimizer.state[new] = {k: (gather(t).contiguous() if torch.is_tensor(t) and t.shape == old.shape else t)
+                                for k, t in state.items()}
 
 
 def _linear_layers(model: nn.Module) -> dict[str, tuple[nn.Module, str, nn.Module]]:
@@ -98,11 +153,13 @@ def _auto_choice(layer: nn.Linear, density: float, batch_size: int, optimizer: s
 
 def plan_execution(model: nn.Module, masks: Mapping[str, torch.Tensor], mode: str, *, batch_size: int,
                    optimizer: str = "sgd", measure: Measure | None = None,
-                   fused: bool = False) -> list[dict]:
+                   fused: bool = False, defer_dense: bool = False) -> list[dict]:
     """The per-layer choices `prepare_execution` would make (nothing is converted).
 
     `fused`: the run trains with the fused batch-1 engine, which runs SparseLinear in O(nnz) but
-    no mask hooks, so every convertible layer takes CSR. `measure` replaces the timing (tests).
+    no mask hooks, so every convertible layer takes CSR. `defer_dense`: the masks will shrink
+    during training (a gradual schedule; see `Execution.replan`), so a layer at density 1 stays
+    masked in every mode until it is pruned. `measure` replaces the timing (tests).
     """
     check_execution(mode)
     if measure is None:
@@ -120,6 +177,8 @@ def plan_execution(model: nn.Module, masks: Mapping[str, torch.Tensor], mode: st
         layer = entry[2]
         if isinstance(layer, SparseLinear):
             choices.append({**row, "choice": "csr", "reason": "already a SparseLinear"})
+        elif defer_dense and density >= 1.0:
+            choices.append({**row, "choice": "masked", "reason": "density 1: CSR once pruning starts"})
         elif mode == "masked":
             choices.append({**row, "choice": "masked", "reason": "--execution masked"})
         elif mode == "csr":
@@ -136,7 +195,8 @@ def plan_execution(model: nn.Module, masks: Mapping[str, torch.Tensor], mode: st
 
 def prepare_execution(model: nn.Module, masks: Mapping[str, torch.Tensor], mode: str, *, batch_size: int,
                       optimizer: str = "sgd", choices: Sequence[dict] | None = None,
-                      measure: Measure | None = None, fused: bool = False) -> Execution:
+                      measure: Measure | None = None, fused: bool = False,
+                      defer_dense: bool = False) -> Execution:
     """Make `model` (whose pruned weights are already zero) train under `mode`, in place.
 
     `choices` (from an earlier `Execution.choices`, e.g. a checkpoint) replays recorded choices
@@ -144,10 +204,11 @@ def prepare_execution(model: nn.Module, masks: Mapping[str, torch.Tensor], mode:
     """
     if choices is None:
         choices = plan_execution(model, masks, mode, batch_size=batch_size, optimizer=optimizer,
-                                 measure=measure, fused=fused)
+                                 measure=measure, fused=fused, defer_dense=defer_dense)
     choices = [dict(c) for c in choices]
     layers = _linear_layers(model)
-    execution = Execution(model, mode, choices)
+    execution = Execution(model, mode, choices, plan_kwargs={"batch_size": batch_size, "optimizer": optimizer,
+                                                             "measure": measure, "fused": fused})
     keep = {}
     for c in choices:
         key = c["layer"]
@@ -159,8 +220,7 @@ def prepare_execution(model: nn.Module, masks: Mapping[str, torch.Tensor], mode:
             execution._swapped.append((parent, child_name, linear, sparse))
         elif c["choice"] == "masked" and key in masks:
             keep[key] = masks[key]
-    if keep:
-        execution.hooks.append(MaskHook(keep))
+    execution.hooks.append(MaskHook(keep))
     return execution
 
 
@@ -170,5 +230,5 @@ def summarize_choices(choices: Sequence[dict]) -> str:
     return f"csr {n_csr} / masked {len(choices) - n_csr}"
 
 
-__all__ = ["EXECUTIONS", "EXECUTION_HELP", "Execution", "check_execution", "plan_execution",
+__all__ = ["EXECUTIONS", "EXECUTION_HELP", "Execution", "check_execution", "hand_over", "plan_execution",
            "prepare_execution", "summarize_choices"]

@@ -98,7 +98,10 @@ def merge_hooks(first: Iterable, second: Iterable) -> list:
 
 
 class MaskHook(Hook):
-    """Pruned weights get no gradient and stay exactly zero."""
+    """Pruned weights get no gradient and stay exactly zero.
+
+    A mask naming no parameter (``<layer>.weight`` of a SparseLinear) is held by the layer's
+    pattern already and is skipped."""
 
     def __init__(self, masks: Mapping[str, torch.Tensor]):
         self.masks = dict(masks)
@@ -107,14 +110,16 @@ class MaskHook(Hook):
     def after_backward(self, c: StepContext) -> None:
         params = dict(c.model.named_parameters())
         for n, m in self.masks.items():
-            g = params[n].grad
-            if g is not None:
-                zero_pruned_(g, m)
+            p = params.get(n)
+            if p is not None and p.grad is not None:
+                zero_pruned_(p.grad, m)
 
     def after_step(self, c: StepContext) -> None:
         params = dict(c.model.named_parameters())
         for n, m in self.masks.items():
-            zero_pruned_(params[n], m)
+            p = params.get(n)
+            if p is not None:
+                zero_pruned_(p, m)
 
 
 class SnapshotHook(Hook):

@@ -151,3 +151,27 @@ def test_bad_pattern_updates_raise():
         layer.shrink(torch.ones(3, dtype=torch.bool))
     with pytest.raises(SparsenetError, match="out of range"):
         layer.grow([0], [99])
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_pattern_updates_inside_a_plain_training_loop(opt_name):
+    """The loop keeps last step's `loss` (and its graph) alive while the next forward runs: the
+    pattern update must not leave autograd with the old number of values."""
+    torch.manual_seed(0)
+    layer = SparseLinear.random(8, 6, 0.5)
+    opt = (torch.optim.SGD(layer.parameters(), lr=0.1, momentum=0.9) if opt_name == "sgd"
+           else torch.optim.Adam(layer.parameters(), lr=0.01))
+    x = torch.randn(4, 8)
+    sizes = []
+    for step in range(6):
+        loss = layer(x).square().sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 2 == 0:
+            layer.shrink(torch.rand(layer.nnz) < 0.7, optimizer=opt)
+        else:
+            layer.grow(torch.randint(0, 6, (5,)), torch.randint(0, 8, (5,)), optimizer=opt)
+        sizes.append(layer.nnz)
+    assert len(set(sizes)) > 2  # the pattern really changed size, both ways
+    loss = layer(x).square().sum()
+    loss.backward()
+    assert layer.values.grad.shape == (layer.nnz,)

@@ -169,12 +169,23 @@ def test_cli_prune_execution_csr_is_recorded_and_names_no_run(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [run.name]
 
 
-def test_cli_prune_gradual_csr_is_one_line_error(tmp_path, capsys):
+@pytest.mark.parametrize("mode", ["csr", "auto"])
+def test_cli_prune_gradual_trains_on_csr_once_pruned(tmp_path, mode):
     from sparsenet.cli import main
 
-    assert main([*PRUNE, "--schedule", "gradual", "--execution", "csr", "--out", str(tmp_path)]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "--execution csr" in err[0] and "gradual" in err[0]
+    run = tmp_path / mode
+    assert main([*PRUNE, "--schedule", "gradual", "--execution", mode, "--run-dir", str(run)]) == 0
+    res = json.loads((run / "results.json").read_text())
+    (point,) = [p for p in res["points"] if p["criterion"] == "magnitude"]
+    (phase,) = point["execution"]
+    assert len(phase["layers"]) == 2
+    for c in phase["layers"]:
+        assert c["choice"] in ("csr", "masked")
+        if c["choice"] == "csr":
+            assert c["from_step"] >= 1  # dense at step 0, CSR from the first level that prunes it
+    if mode == "csr":
+        assert [c["choice"] for c in phase["layers"]] == ["csr", "csr"]
+    assert point["sparsity"] == pytest.approx(0.8, abs=0.01)
 
 
 def test_cli_lottery_execution_csr_is_recorded(tmp_path):
@@ -207,3 +218,45 @@ def test_cli_train_masked_matches_csr(tmp_path):
     assert out["csr"][1:] == out["masked"][1:]  # the same live weights and per-layer records
     for k, v in out["csr"][0].items():
         assert_close(out["masked"][0][k], v, rtol=1e-4, atol=1e-6)
+
+
+def _gradual_path(tmp_path, mode: str, opt: dict, steps: int = 24):
+    from sparsenet.masks import full_masks
+    from sparsenet.prune.hooks import ScheduledPruning
+    from sparsenet.schedules import gradual
+
+    model, _, X, Y = _setup(seed=5)
+    with torch.no_grad():  # start dense: gradual pruning removes weights during the phase
+        for l, ref in zip(model.layers, MLP([12, 10, 8, 4], activation="relu").layers):
+            l.weight.copy_(ref.weight)
+    cfg = PruneConfig(dataset="synthetic", model="mlp", batch_size=8, execution=mode, progress=False, **opt)
+    trainer = _Trainer(cfg, RunContext(tmp_path / mode, progress=False), SimpleNamespace(x_train=X, y_train=Y))
+    kinds = []
+
+    def replan(c, m):
+        trainer.execution.replan(m, c.optimizer, step=c.step)
+        kinds.append([type(l).__name__ for l in c.model.layers])
+
+    hook = ScheduledPruning(gradual(0.8, start=0, end=16, every=4), criterion="magnitude", scope="global",
+                            on_prune=replan)
+    try:
+        trainer.train(model, steps, 0.05, "gradual", [hook], masks=full_masks(model), gradual=True)
+    finally:
+        trainer.ctx.close()
+    return model, hook, trainer.executions[0]["layers"], kinds
+
+
+@pytest.mark.parametrize("opt", ["sgd-momentum-wd", "adam"])
+def test_gradual_pruning_moves_layers_onto_csr_with_the_same_result(tmp_path, opt):
+    masked, hm, _, kinds_m = _gradual_path(tmp_path, "masked", OPTIMIZERS[opt])
+    csr, hc, choices, kinds_c = _gradual_path(tmp_path, "csr", OPTIMIZERS[opt])
+    assert len(hm.history) == len(hc.history) == 5  # levels at 0, 4, 8, 12, 16
+    assert all(k == ["Linear"] * 3 for k in kinds_m)
+    assert kinds_c[0] == ["Linear"] * 3  # step 0 prunes nothing: every layer still dense
+    assert kinds_c[-1] == ["SparseLinear"] * 3  # pruned layers moved onto CSR mid-phase
+    assert [c["choice"] for c in choices] == ["csr"] * 3 and all(c["from_step"] == 4 for c in choices)
+    assert all(type(l) is nn.Linear for l in csr.layers)  # restored after the phase
+    for k in hm.masks:
+        assert torch.equal(hm.masks[k], hc.masks[k]), k
+    for k, v in masked.state_dict().items():
+        assert_close(csr.state_dict()[k], v, rtol=1e-4, atol=1e-5)

@@ -40,7 +40,7 @@ from ...schedules import gradual, iterative
 from ...train import (LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, machine_info,
                      make_optimizer, train_phase)
 from ...train.progress import line as progress_line
-from ...train.execution import plan_execution, prepare_execution
+from ...train.execution import prepare_execution
 from ...train.runtime import dataset_to, runtime
 from ...train.health import logged_losses, run_warning
 from ..feasibility import check_prune_sparsities
@@ -72,10 +72,6 @@ def _model(cfg: PruneConfig, data) -> nn.Module:
                        num_classes=data.num_classes).to(cfg.device)
 
 
-GRADUAL_MASKED = ("--schedule gradual changes the pattern during retraining: trained masked "
-                  "(CSR needs a fixed pattern per phase)")
-
-
 def _check(cfg: PruneConfig, model: nn.Module) -> list[str]:
     """Every check that can fail before training; returns the pruned layer names."""
     names = prunable_names(model, skip=[s for s in cfg.skip if s], include_bias=cfg.include_bias)
@@ -92,10 +88,6 @@ def _check(cfg: PruneConfig, model: nn.Module) -> list[str]:
                           f"({', '.join(names)}); give one density per layer")
     if cfg.schedule == "gradual" and cfg.retrain_steps < 2:
         raise ConfigError("--schedule gradual prunes during retraining: give --retrain-steps >= 2")
-    if cfg.schedule == "gradual" and cfg.execution == "csr" and cfg.retrain_steps > 0 \
-            and any(c != "han" for c in cfg.criteria):
-        raise ConfigError("--execution csr cannot run --schedule gradual (its pattern changes during "
-                          "retraining); use --execution auto or masked (both train it masked)")
     if any(c.startswith("random@") for c in cfg.criteria) and cfg.structure != "unstructured":
         raise ConfigError("random@NAME matches per-layer weight densities: use --structure unstructured")
     params = dict(model.named_parameters())
@@ -137,24 +129,30 @@ class _Trainer:
         self.stream = SampleStream(self.X.shape[0], cfg.seed)
         self.executions: list[dict] = []  # {"phase", "layers": per-layer choices} of each masked phase
         self.trained_seconds = 0.0  # training time (optimizer steps) since the caller last reset it
+        self.execution = None  # the phase's `Execution` while it trains
 
-    def train(self, model: nn.Module, steps: int, lr: float, phase: str, hooks=(), masks=None) -> float:
-        """Train `model` for `steps`; with `masks` (fixed during the phase) it trains under
-        --execution (`sparsenet.train.execution`): masked layers dense with the masks enforced, or
-        as SparseLinear, restored to dense nn.Linear afterwards. The per-layer choices are appended
-        to `self.executions`."""
+    def train(self, model: nn.Module, steps: int, lr: float, phase: str, hooks=(), masks=None,
+              gradual: bool = False) -> float:
+        """Train `model` for `steps`; with `masks` it trains under --execution
+        (`sparsenet.train.execution`): masked layers dense with the masks enforced, or as
+        SparseLinear, restored to dense nn.Linear afterwards. `gradual`: the masks shrink during
+        the phase (a `ScheduledPruning` hook holds them and calls `self.execution.replan` after each
+        level, which moves layers onto CSR as they become sparse). The per-layer choices are
+        appended to `self.executions`."""
         if steps <= 0:
             return 0.0
         cfg = self.cfg
         execution = None
         if masks is not None:
             execution = prepare_execution(model, masks, cfg.execution, batch_size=cfg.batch_size,
-                                          optimizer=cfg.optimizer)
-            hooks = list(execution.hooks) + list(hooks)
+                                          optimizer=cfg.optimizer, defer_dense=gradual)
+            hooks = (list(hooks) if gradual else list(execution.hooks) + list(hooks))
             self.executions.append({"phase": phase, "layers": execution.choices})
+        self.execution = execution
         try:
             return self._train(model, steps, lr, phase, hooks)
         finally:
+            self.execution = None
             if execution is not None:
                 execution.restore()
 
@@ -282,13 +280,11 @@ def _run_point(cfg: PruneConfig, trainer: _Trainer, model: nn.Module, names: lis
             acc = MovementAccumulator(model, names)
             hooks, extra = [acc], {"criterion_kwargs": {"accumulator": acc}}
         hook = ScheduledPruning(gradual(s, start=0, end=end, every=max(1, end // 10)), criterion=crit,
-                                batch_fn=lambda: batch, **{k: v for k, v in kw.items() if k != "batch"}, **extra)
-        trainer.train(model, cfg.retrain_steps, retrain_lr, pid, hooks + [hook])
+                                batch_fn=lambda: batch, on_prune=lambda c, m: trainer.execution.replan(m, c.optimizer, step=c.step),
+                                **{k: v for k, v in kw.items() if k != "batch"}, **extra)
+        trainer.train(model, cfg.retrain_steps, retrain_lr, pid, hooks + [hook], masks=masks, gradual=True)
         masks = hook.masks
         point["levels"] = hook.history
-        if cfg.retrain_steps > 0:  # the pattern changes during the phase: it trained dense and masked
-            trainer.executions.append({"phase": pid, "layers": [
-                {**c, "reason": GRADUAL_MASKED} for c in plan_execution(model, masks, "masked", batch_size=cfg.batch_size)]})
     else:
         levels = [s] if cfg.schedule == "one-shot" else [v for _, v in iterative(s, rounds=cfg.rounds).levels()]
         steps = cfg.retrain_steps // len(levels)
