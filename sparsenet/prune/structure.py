@@ -21,6 +21,7 @@ from torch import nn
 
 from ..criteria.base import module_of
 from ..errors import ConfigError
+from ..masks.layers import layer_view
 
 STRUCTURES = ("unstructured", "neuron", "channel")
 
@@ -44,23 +45,25 @@ def unit_links(model: nn.Module, names: list[str], structure: str) -> list[Link]
     """The layers whose units `structure` prunes, each with its successor; one-line errors for
     unsupported layer types or weights that do not form a chain."""
     mods = {n: module_of(model, n) for n in names}
+    views = {n: layer_view(m) for n, m in mods.items()}
     for n, m in mods.items():
-        if not isinstance(m, (nn.Linear, nn.Conv2d)):
-            raise ConfigError(f"structure {structure!r} supports nn.Linear and nn.Conv2d layers; {n!r} "
+        if views[n] is None or len(views[n].shape) not in (2, 4) or isinstance(m, nn.modules.conv._ConvNd) \
+                and not isinstance(m, nn.Conv2d):
+            raise ConfigError(f"structure {structure!r} supports Linear, SparseLinear and nn.Conv2d layers; {n!r} "
                               f"is a {type(m).__name__} (use structure='unstructured')")
-    want = nn.Linear if structure == "neuron" else nn.Conv2d
+    dims = {n: len(v.shape) for n, v in views.items()}  # 2: a linear layer, 4: a Conv2d
+    want = 2 if structure == "neuron" else 4
     links = []
     for a, b in zip(names[:-1], names[1:]):
-        wa, wb = mods[a].weight, mods[b].weight
-        units, n_in = wa.shape[0], wb.shape[1]
+        units, n_in = views[a].shape[0], views[b].shape[1]
         if n_in == units:
             spatial = 1
-        elif isinstance(mods[a], nn.Conv2d) and isinstance(mods[b], nn.Linear) and n_in % units == 0:
+        elif dims[a] == 4 and dims[b] == 2 and n_in % units == 0:
             spatial = n_in // units
         else:
             raise ConfigError(f"structured pruning needs the prunable layers in a chain: {a!r} has {units} "
                               f"outputs but the next, {b!r}, has {n_in} inputs")
-        if isinstance(mods[a], want):
+        if dims[a] == want:
             links.append(Link(a, b, spatial))
     if not links:
         kind = "Linear layer followed by another" if structure == "neuron" else "Conv2d layer"
@@ -88,7 +91,7 @@ def unit_scores(scores: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Te
         if s.dim() == 1:
             out[link.name] = s.clone()
         else:
-            out[link.name] = (s * m.to(s.dtype)).reshape(s.shape[0], -1).sum(1)
+            out[link.name] = s.masked_fill(~m.to(s.device), 0).reshape(s.shape[0], -1).sum(1)  # dead: -inf
     return out
 
 

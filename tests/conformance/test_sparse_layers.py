@@ -66,6 +66,24 @@ def test_every_criterion_prunes_sparse_layers_like_the_dense_twin(name, scope):
 
 
 @pytest.mark.parametrize("name", CRITERIA.names())
+def test_every_criterion_prunes_whole_neurons_of_sparse_layers_like_the_dense_twin(name):
+    crit = CRITERIA.get(name)
+    sparse, dense = _twins()
+    start = starting_masks(sparse)
+    batch = _batch() if crit.needs else None
+    torch.manual_seed(7)
+    got = prune(sparse, name, 0.5, structure="neuron", batch=batch, force=True)
+    torch.manual_seed(7)
+    want = prune(dense, name, 0.5, structure="neuron", batch=batch, masks=start, force=True)
+    for k in want:
+        assert torch.equal(got[k], want[k]), (name, k)
+    dead_rows = ~got["layers.0.weight"].any(1)
+    assert int(dead_rows.sum()) >= 4  # half of the 10 hidden units (some may have been dead already)
+    assert not bool(got["layers.1.weight"][:, dead_rows].any())  # their outgoing weights went too
+    _assert_twins(sparse, dense, want)
+
+
+@pytest.mark.parametrize("name", CRITERIA.names())
 def test_criteria_score_dead_entries_of_a_sparse_layer_as_dead_and_stay_pure(name):
     crit = CRITERIA.get(name)
     sparse, _ = _twins()

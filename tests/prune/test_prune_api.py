@@ -64,7 +64,7 @@ def test_structured_pruning_on_an_unsupported_layer_type():
         def forward(self, x):
             return self.b(self.a(x).unsqueeze(2)).squeeze(2)
 
-    with pytest.raises(ConfigError, match="structure 'neuron' supports nn.Linear and nn.Conv2d layers; 'b.weight' is a Conv1d"):
+    with pytest.raises(ConfigError, match="structure 'neuron' supports Linear, SparseLinear and nn.Conv2d layers; 'b.weight' is a Conv1d"):
         prune(Odd(), "magnitude", 0.5, structure="neuron")
     masks = prune(Odd(), "magnitude", 0.5)  # unstructured works on any module with weights
     assert count_live(masks) == 8 + 4
