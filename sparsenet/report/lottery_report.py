@@ -24,6 +24,7 @@ from typing import Any
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
+from .execution import run_execution_lines
 from . import REPORTS
 from ..io import load_tensors, write_text
 from ..masks import overlap
@@ -356,7 +357,8 @@ def _markdown(results: dict, ov: dict, images: list[str]) -> str:
                                  for r in rows]) + [""]
     for note in results.get("extras_notes", []):
         out.append(f"- {note}")
-    out += [""] + [f"![{p}]({p})" for p in images]
+    out += [""] + run_execution_lines(results.get("rows", []))
+    out += [f"![{p}]({p})" for p in images]
     return "\n".join(out) + "\n"
 
 
@@ -371,8 +373,10 @@ def write_lottery_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
     written: list[Path] = []
     noise = cfg.get("label_noise", 0)
     several = len(cfg.get("seeds") or []) != 1
+    controls = any(k != "ticket" for lv in s["levels"] for k in lv["kinds"])
     written.append(plot_levels(s["levels"], "test_accuracy", run_dir / "ticket_plot.png", "test accuracy (%)",
-                               ("sparse double descent: " if noise else "") + "ticket vs controls"
+                               ("sparse double descent: " if noise else "")
+                               + ("ticket vs controls" if controls else "winning ticket per level")
                                + (", mean ± std over seeds" if several else ", one seed")))
     if _has_val(results):
         written.append(plot_levels(s["levels"], "early_stop_step", run_dir / "early_stop.png",
