@@ -12,7 +12,10 @@ of layer they hold; they ask the layer's view (`layer_view(module)`), which give
   `values` (default 0); connections already live keep their value;
 * ``set_mask_(mask, optimizer=)``: make the live set exactly `mask` (grow, then shrink);
 * ``load_dense_(weight)``: take a dense weight's values at the current pattern (rewinding);
-* ``dense_grad()``: the gradient of the live connections as a dense tensor (zeros elsewhere).
+* ``dense_grad()``: the gradient of the live connections as a dense tensor (zeros elsewhere);
+* O(nnz) access for rewiring methods: ``live_keys()`` (flat indices, ascending), ``live_values()``,
+  ``live_state(optimizer, name)``, ``drop_(drop)`` and ``grow_keys_(keys, values)``; the dense
+  defaults are overridden by views that store only their live connections (SparseLinear).
 
 Pattern updates keep the optimizer consistent when given ``optimizer=``: survivors keep their
 per-entry state (SGD momentum, Adam moments), new connections start with zero state.
@@ -80,6 +83,39 @@ class LayerView:
 
     def dense_grad(self) -> torch.Tensor | None:
         raise NotImplementedError
+
+    # ---- O(nnz) access, for methods that rewire large layers (dynamic sparse training) ----------
+    # A *key* is a connection's flat index in the weight seen as (out, rest): row * rest + col.
+    def live_keys(self) -> torch.Tensor:
+        """The live connections' keys, ascending (int64, (nnz,)); the order of `live_values`."""
+        return self.mask().reshape(-1).nonzero().squeeze(1)
+
+    def live_values(self) -> torch.Tensor:
+        """The live weights, in key order (detached)."""
+        return self.dense_weight().reshape(-1)[self.live_keys()]
+
+    def live_state(self, optimizer, name: str) -> torch.Tensor | None:
+        """The live entries of `optimizer`'s per-entry state `name` (e.g. ``momentum_buffer``), in
+        key order, or None when it has none yet."""
+        t = optimizer.state.get(self.parameter, {}).get(name) if optimizer is not None else None
+        return None if t is None else t.reshape(-1)[self.live_keys()]
+
+    def drop_(self, drop: torch.Tensor, *, optimizer=None) -> None:
+        """Drop the live connections where `drop` (bool, (nnz,), key order) is True."""
+        keep = torch.ones(self.shape.numel(), dtype=torch.bool, device=drop.device)
+        keep[self.live_keys()[drop]] = False
+        self.shrink_(keep.reshape(self.shape), optimizer=optimizer)
+
+    def grow_keys_(self, keys: torch.Tensor, values: torch.Tensor | None = None, *, optimizer=None) -> None:
+        """Make the connections at `keys` live, starting at `values` (default 0)."""
+        new = torch.zeros(self.shape.numel(), dtype=torch.bool, device=keys.device)
+        new[keys] = True
+        full = None
+        if values is not None:
+            full = torch.zeros(self.shape.numel(), dtype=values.dtype, device=keys.device)
+            full[keys] = values
+            full = full.reshape(self.shape)
+        self.grow_(new.reshape(self.shape), full, optimizer=optimizer)
 
     # helpers shared by the implementations
     def _check(self, what: str, t: torch.Tensor, bool_: bool = True) -> torch.Tensor:

@@ -54,6 +54,27 @@ class CSRWeight(LayerView):
         return out
 
 
+    # O(nnz): nothing dense is built
+    def live_keys(self) -> torch.Tensor:
+        m = self.module
+        return m.row * m.in_features + m.col.long()  # CSR order: rows, then ascending columns
+
+    def live_values(self) -> torch.Tensor:
+        return self.module.values.detach()
+
+    def live_state(self, optimizer, name: str):
+        t = optimizer.state.get(self.module.values, {}).get(name) if optimizer is not None else None
+        return t
+
+    def drop_(self, drop, *, optimizer=None) -> None:
+        self.module.shrink(~drop.to(self.module.col.device), optimizer=optimizer)
+
+    def grow_keys_(self, keys, values=None, *, optimizer=None) -> None:
+        n_in = self.module.in_features
+        keys = keys.to(self.module.col.device)
+        self.module.grow(keys // n_in, keys % n_in, values, optimizer=optimizer)
+
+
 def _example(g: torch.Generator):
     layer = SparseLinear.random(7, 5, 0.5, generator=g)
     return layer, torch.randn(4, 7, generator=g)

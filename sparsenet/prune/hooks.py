@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 import torch
-from torch import nn
 
 from ..schedules import Schedule
 from ..train.hooks import MaskHook, StepContext

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sparsenet.data import sources
+from sparsenet.data import lookup
 
 ENV_VARS = (
     "SPARSENET_DATA_DIR",
@@ -27,7 +27,7 @@ def isolated(tmp_path, monkeypatch) -> Path:
         monkeypatch.delenv(v, raising=False)
     system = tmp_path / "system"
     system.mkdir()
-    monkeypatch.setattr(sources, "SYSTEM_ROOT", system)
+    monkeypatch.setattr(lookup, "SYSTEM_ROOT", system)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     return system
