@@ -1,5 +1,7 @@
 """SparseLinear pattern updates (shrink / grow) against a dense masked nn.Linear reference:
 outputs, gradients and one optimizer step (SGD momentum, Adam) after the update."""
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -175,3 +177,32 @@ def test_pattern_updates_inside_a_plain_training_loop(opt_name):
     loss = layer(x).square().sum()
     loss.backward()
     assert layer.values.grad.shape == (layer.nnz,)
+
+
+def test_sparse_state_round_trip_keeps_the_rewired_pattern_and_optimizer():
+    from sparsenet.nn.pattern_state import load_sparse_state_, sparse_state
+    from sparsenet.nn import sparse_mlp
+
+    torch.manual_seed(0)
+    model = sparse_mlp([8, 6, 3], 0.5, generator=torch.Generator().manual_seed(0))
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    x = torch.randn(4, 8)
+    model(x).sum().backward()
+    opt.step()
+    model.layers[0].shrink(torch.rand(model.layers[0].nnz) < 0.5, optimizer=opt)
+    model.layers[0].grow([0, 1, 2], [7, 7, 7], optimizer=opt)
+    saved, saved_opt = sparse_state(model), copy.deepcopy(opt.state_dict())
+    fresh = sparse_mlp([8, 6, 3], 0.5, generator=torch.Generator().manual_seed(1))  # another pattern
+    opt2 = torch.optim.Adam(fresh.parameters(), lr=0.01)
+    load_sparse_state_(fresh, saved)
+    opt2.load_state_dict(saved_opt)
+    for a, b in zip(model.layers, fresh.layers):
+        assert torch.equal(a.mask(), b.mask())
+        assert torch.equal(a.values, b.values) and torch.equal(a.bias, b.bias)
+    torch.testing.assert_close(model(x), fresh(x))
+    opt.zero_grad()
+    for m in (model, fresh):
+        m(x).square().sum().backward()
+    opt.step()
+    opt2.step()
+    torch.testing.assert_close(model.layers[0].values, fresh.layers[0].values)
