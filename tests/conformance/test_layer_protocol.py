@@ -160,3 +160,35 @@ def test_prune_masks_and_rewind_go_through_the_view(kind):
     assert view.nnz() == 0
     assert not bool(view.dense_weight().any())
     torch.testing.assert_close(module(x), _dense_forward(module, view, x))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_live_access_agrees_with_the_dense_view(kind):
+    module, x, view = _example(kind)
+    _masked(module, view)
+    view.shrink_(torch.rand(view.shape, generator=torch.Generator().manual_seed(8)) < 0.5)
+    keys = view.live_keys()
+    assert keys.dtype == torch.int64 and bool((keys[1:] > keys[:-1]).all())
+    assert torch.equal(keys, view.mask().reshape(-1).nonzero().squeeze(1))
+    torch.testing.assert_close(view.live_values(), view.dense_weight().reshape(-1)[keys])
+    opt = torch.optim.SGD([view.parameter], lr=0.1, momentum=0.9)
+    module(x).square().sum().backward()
+    opt.step()
+    mom = view.live_state(opt, "momentum_buffer")
+    assert mom.shape == keys.shape
+    drop = torch.zeros(keys.numel(), dtype=torch.bool)
+    drop[::3] = True
+    survivors = keys[~drop]
+    kept_mom = mom[~drop].clone()
+    view.drop_(drop, optimizer=opt)
+    assert torch.equal(view.live_keys(), survivors)
+    torch.testing.assert_close(view.live_state(opt, "momentum_buffer"), kept_mom)
+    free = (~view.mask()).reshape(-1).nonzero().squeeze(1)[:4]
+    view.grow_keys_(free, torch.tensor([1.0, 2.0, 3.0, 4.0]), optimizer=opt)
+    live = view.live_keys()
+    assert bool(torch.isin(free, live).all()) and live.numel() == survivors.numel() + 4
+    w = view.dense_weight().reshape(-1)
+    assert w[free].tolist() == [1.0, 2.0, 3.0, 4.0]
+    new_mom = view.live_state(opt, "momentum_buffer")[torch.isin(live, free)]
+    assert not bool(new_mom.any())
+    torch.testing.assert_close(module(x), _dense_forward(module, view, x))
