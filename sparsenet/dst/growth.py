@@ -89,7 +89,11 @@ def topk_inactive_product(A: torch.Tensor, X: torch.Tensor, live: torch.Tensor, 
         s = (At[r0:r1] @ X).abs_().reshape(-1)
         lo, hi = (int(i) for i in torch.searchsorted(live, torch.tensor([r0 * n_in, r1 * n_in], device=live.device)))
         s[live[lo:hi] - r0 * n_in] = -1.0  # live: never chosen (|G| >= 0 elsewhere)
-        v, i = _top(s, torch.arange(s.numel(), device=s.device), k)
+        if best_v.numel() == k:  # only entries that can enter the running top-k (ties included)
+            i = (s >= best_v.min()).nonzero().squeeze(1)
+            v = s[i]
+        else:
+            v, i = _top(s, torch.arange(s.numel(), device=s.device), k)
         best_v, best_k = _top(torch.cat([best_v, v]), torch.cat([best_k, i + r0 * n_in]), k)
     return best_k.sort().values.cpu()
 

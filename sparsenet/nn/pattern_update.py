@@ -22,10 +22,11 @@ _FIELDS = ("crow", "col", "tcrow", "trow", "tperm")
 
 def _gather(old: torch.Tensor, src: torch.Tensor, fill: torch.Tensor | None = None) -> torch.Tensor:
     """``old[src]`` with zeros (or `fill`) where ``src < 0``; (nnz_old,) -> (nnz_new,)."""
-    out = torch.zeros(src.numel(), dtype=old.dtype, device=old.device) if fill is None else fill.to(old)
+    base = torch.zeros(src.numel(), dtype=old.dtype, device=old.device) if fill is None else fill.to(old)
+    if old.numel() == 0:
+        return base
     hit = src >= 0
-    out[hit] = old[src[hit]]
-    return out
+    return torch.where(hit, old[src.clamp(min=0)], base)  # one gather, no boolean indexing
 
 
 def _swap_data(p: torch.nn.Parameter, new: torch.Tensor) -> None:
