@@ -164,3 +164,30 @@ def test_bad_settings_are_one_line_errors():
             DSTHook(model, "set", **args)
     with pytest.raises(ConfigError, match="trajectory"):
         DSTHook(model, "grow-prune", zeta=0.3, delta_t=2, end_step=10, steps=10)
+
+
+def test_rigl_on_a_masked_conv_layer_grows_where_its_dense_gradient_is_largest():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 5 * 5, 3))
+    g = torch.Generator().manual_seed(1)
+    mask = torch.rand(net[0].weight.shape, generator=g) < 0.4
+    handle = enforce_masks(net, {"0.weight": mask})
+    x, y = torch.randn(8, 2, 5, 5, generator=g), torch.randint(0, 3, (8,), generator=g)
+    ref = copy.deepcopy(net)
+    hook = DSTHook(net, "rigl", zeta=0.3, delta_t=1, end_step=10, steps=10, decay="constant", layers=["0.weight"])
+    hook._armed = True
+    F.cross_entropy(net(x), y).backward()
+    ref_w = ref[0].weight.detach().clone().requires_grad_(True)  # the dense gradient, no mask hook
+    out = ref[3](torch.flatten(torch.relu(F.conv2d(x, ref_w, ref[0].bias, padding=1)), 1))
+    F.cross_entropy(out, y).backward()
+    live = mask.reshape(-1).nonzero().squeeze(1)
+    vals = net[0].weight.detach().reshape(-1)[live]
+    n = round(0.3 * live.numel())
+    after = mask.reshape(-1).clone()
+    after[live[torch.sort(vals.abs(), stable=True).indices[:n]]] = False
+    want = after.clone()
+    want[torch.topk(ref_w.grad.abs().reshape(-1).masked_fill(after, -1), n).indices] = True
+    hook.update(None, 1)
+    got = layer_views(net)["0.weight"].mask().reshape(-1)
+    assert torch.equal(got, want)
+    assert handle.active and int(got.sum()) == int(mask.sum())  # the enforced mask itself changed
