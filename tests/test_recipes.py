@@ -10,11 +10,12 @@ RECIPES = sorted((Path(__file__).resolve().parents[1] / "recipes").glob("*.toml"
 
 
 def _config_classes():
+    from sparsenet.experiments.dst.config import DstConfig
     from sparsenet.experiments.lottery.config import LotteryConfig
     from sparsenet.experiments.prune.config import PruneConfig
     from sparsenet.experiments.train.config import TrainConfig
 
-    return {"train": TrainConfig, "prune": PruneConfig, "lottery": LotteryConfig}
+    return {"train": TrainConfig, "prune": PruneConfig, "lottery": LotteryConfig, "dst": DstConfig}
 
 
 def test_there_are_recipes():

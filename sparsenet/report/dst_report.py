@@ -24,6 +24,7 @@ from .plots import _figure, _save
 from .ticks import log_axis
 
 ORDER = ("static", "set", "rigl", "snfs", "grow-prune")
+STYLES = {"static": ("s", "-"), "set": ("o", "-"), "rigl": ("^", "--"), "snfs": ("v", ":"), "grow-prune": ("D", "-")}
 COLORS = {"static": "tab:gray", "set": "tab:blue", "rigl": "tab:red", "snfs": "tab:green", "grow-prune": "tab:purple"}
 
 
@@ -41,6 +42,11 @@ def _by_method(results: dict) -> dict[str, list[dict]]:
 
 def _color(m: str, i: int) -> str:
     return COLORS.get(m, f"C{i % 10}")
+
+
+def _style(m: str) -> tuple[str, str]:
+    """(marker, line style): RigL and SNFS often coincide (same ζ schedule), so they differ in both."""
+    return STYLES.get(m, ("o", "-"))
 
 
 def _mean_std(xs: list[float]) -> tuple[float, float]:
@@ -70,19 +76,21 @@ def plot_accuracy(results: dict, path: Path, title: str) -> Path | None:
     ax = fig.subplots()
     drawn = False
     for i, m in enumerate(_methods(results)):
-        got = _aligned(by.get(m, []), lambda t: ((c["step"], 100 * c["accuracy"]) for c in t["curve"]))
+        # step 0 (the untrained network, at chance) is left out: it would squash the curves together
+        got = _aligned(by.get(m, []), lambda t: ((c["step"], 100 * c["accuracy"]) for c in t["curve"]
+                                                 if c["step"] > 0 or len(t["curve"]) == 1))
         if got is None:
             continue
         xs, v = got
         n = v.shape[0]
-        ax.plot(xs, v.mean(0), marker="o", markersize=3, linewidth=1.5, color=_color(m, i),
-                label=m if n == 1 else f"{m} (mean of {n})")
+        ax.plot(xs, v.mean(0), marker=_style(m)[0], linestyle=_style(m)[1], markersize=3.5, linewidth=1.5,
+                color=_color(m, i), label=m if n == 1 else f"{m} (mean of {n})")
         if n > 1:
             ax.fill_between(xs, v.min(0), v.max(0), color=_color(m, i), alpha=0.15, linewidth=0)
         drawn = True
     if not drawn:
         return None
-    ax.set_xlabel("training step")
+    ax.set_xlabel("training step (the untrained step-0 accuracy is in report.md)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
@@ -132,7 +140,8 @@ def plot_rewired(results: dict, path: Path, title: str) -> Path | None:
         if got is None:
             continue
         xs, v = got
-        ax.plot(xs, v.mean(0), marker="o", markersize=3, linewidth=1.4, color=_color(m, i), label=m)
+        ax.plot(xs, v.mean(0), marker=_style(m)[0], linestyle=_style(m)[1], markersize=4, linewidth=1.4,
+                color=_color(m, i), label=m)
         drawn = True
     if not drawn:
         return None
@@ -156,17 +165,22 @@ def plot_weights_hist(results: dict, path: Path, title: str) -> Path | None:
     fig = _figure(4.3 * ncols + 1.4, 3.3 * nrows + 0.5)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     for ax, n in zip(axes, layers):
-        for i, m in enumerate(methods):
+        shares = {}
+        for m in methods:
             hists = [t["weights_hist"] for t in by[m]]
             counts = np.sum([h["counts"][n] for h in hists], axis=0).astype(float)
             total = counts.sum() + sum(h["zeros"][n] for h in hists)
-            if total <= 0:
-                continue
-            edges = np.asarray(hists[0]["edges"])
-            centres = np.sqrt(edges[:-1] * edges[1:])
-            share = 100 * counts / total
-            keep = share > 0
-            ax.plot(centres[keep], share[keep], drawstyle="steps-mid", color=_color(m, i), linewidth=1.3, label=m)
+            if total > 0:
+                shares[m] = (np.asarray(hists[0]["edges"]), 100 * counts / total)
+        used = [np.nonzero(v)[0] for _, v in shares.values() if v.any()]
+        if not used:
+            continue
+        lo, hi = min(int(u[0]) for u in used), max(int(u[-1]) for u in used) + 1  # the occupied bins
+        for i, m in enumerate(methods):
+            if m in shares:
+                edges, share = shares[m]
+                ax.stairs(share[lo:hi], edges[lo:hi + 1], color=_color(m, i), linewidth=1.3,
+                          linestyle=_style(m)[1], label=m)
         log_axis(ax, "x")
         ax.set_title(n, fontsize=9)
         ax.set_xlabel("|w| of live weights (log)", fontsize=8)
@@ -196,7 +210,9 @@ def accuracy_rows(results: dict) -> list[list[str]]:
             continue
         mean, sd = _mean_std([100 * t["test_accuracy"] for t in ts])
         live = statistics.fmean(t["live"]["total"] for t in ts)
-        rows.append([m, f"{mean:.2f} ± {sd:.2f}", str(len(ts)), f"{live:.0f}",
+        start = [100 * t["curve"][0]["accuracy"] for t in ts if t["curve"] and t["curve"][0]["step"] == 0]
+        rows.append([m, f"{mean:.2f} ± {sd:.2f}", str(len(ts)), fmt(statistics.fmean(start) if start else None),
+                     f"{live:.0f}",
                      (results.get("methods") or {}).get(m, ts[0].get("paper", ""))])
     return rows
 
@@ -253,8 +269,8 @@ def dst_markdown(name: str, results: dict, images: list[tuple[str, str]], notes:
                   f"{100 * gp['peak_density']:.3g}% at step {gp['grow_end']}, cubic pruning to the final density "
                   f"by step {gp['prune_end']}, then rewiring at that density.", ""]
     lines += ["## Final test accuracy", "",
-              _table(["method", "test accuracy (%) mean ± std", "seeds", "live weights (sparse layers)", "paper"],
-                     accuracy_rows(results), "lrrrl"), ""]
+              _table(["method", "test accuracy (%) mean ± std", "seeds", "at step 0 (%)", "live weights (sparse layers)",
+                      "paper"], accuracy_rows(results), "lrrrrl"), ""]
     lines += ["## Time: training steps vs pattern updates", "",
               "Training steps = the loop's clock minus the pattern updates (the updates run inside the loop, "
               "in the DST hook); the growth-score capture for RigL / SNFS / grow-prune counts as training.", "",
@@ -301,5 +317,8 @@ def write_dst_report(run_dir: Path, results: dict[str, Any]) -> list[Path]:
         images.append((what, p.name))
     if "static" in results.get("methods", {}) and len(results["methods"]) > 1:
         notes.append("static (FixProb) makes no pattern updates: it has no curve in rewired_fraction.png.")
+    if "grow-prune" in results.get("methods", {}):
+        notes.append("grow-prune's updates before its peak grow more connections than they drop (the layers "
+                     "densify): its rewired fraction there counts every grown connection.")
     written.append(write_text(run_dir / "report.md", dst_markdown(name, results, images, notes)))
     return written

@@ -40,6 +40,8 @@ COMMANDS = {
     "second-order": ["reproduce", "second-order", "--quick", *SYN, "--threads", "1"],
     "seed-figure": ["reproduce", "seed-figure", *SYN, "--widths", "16", "32", "--budget", "200",
                     "--burnin-steps", "50", "--steps", "100", "--no-progress"],
+    "dst": ["dst", *SYN, "--hidden", "32-16", "--epsilon", "3", "--n-train", "300", "--steps", "40",
+            "--batch-size", "16", "--delta-t", "10", "--eval-every", "20", "--seeds", "0", "1", "--no-progress"],
     "bench": ["bench", "--shapes", "64x64x1", "--densities", "0.1", "--mlp", "16-32-10",
               "--mlp-batches", "1", "--mlp-sparsities", "0.9", "--repeats", "1", "--warmup", "0",
               "--threads", "1"],

@@ -72,7 +72,7 @@ def _histogram(model, names: list[str], edges: list[float]) -> dict:
     return {"edges": edges, "counts": counts, "zeros": zeros}
 
 
-def _final_tensors(model, names: list[str]) -> dict[str, torch.Tensor]:
+def _final_tensors(model) -> dict[str, torch.Tensor]:
     views = layer_views(model)
     out = {}
     for n, v in views.items():
@@ -159,7 +159,7 @@ def _run(cfg: DstConfig, plan: RunPlan, data, method: str, seed: int, ctx: RunCo
     final = evaluate(model, Xt, Yt)
     ctx.log({"event": "eval", "phase": PHASE, "step": state.step, "samples": state.step * cfg.batch_size,
              "split": "test", **final})
-    io.save_tensors(ctx.out_dir / "final.safetensors", _final_tensors(model, names))
+    io.save_tensors(ctx.out_dir / "final.safetensors", _final_tensors(model))
     return _record(cfg, plan, method, seed, ctx, model, masked, hook, state, initial, final, data)
 
 
