@@ -4,7 +4,8 @@
   smallest |w|.
 * ``set`` (Mocanu et al. 2018, Algorithm 1 and the authors' SET-MLP code): the fraction ζ of the
   positive weights closest to zero *and* the fraction ζ of the negative weights closest to zero,
-  each side counted separately (so the count is ``round(ζ · n₊) + round(ζ · n₋)``).
+  each side counted separately (so the count is ``round(ζ · n₊) + round(ζ · n₋)``); an exact zero
+  counts as the smallest positive (it is dropped first).
 
 Ties break toward the lower key (the order of the live values), so the choice depends only on the
 weights, not on how the layer is stored.
@@ -36,7 +37,7 @@ def choose_drop(values: torch.Tensor, zeta: float, rule: str = "magnitude", *, c
         n = round(zeta * v.numel()) if count is None else int(count)
         drop[_smallest(v.abs(), min(n, v.numel()))] = True
         return drop
-    pos = (v > 0).nonzero().squeeze(1)
+    pos = (v >= 0).nonzero().squeeze(1)  # an exact 0 counts with the positives, so it goes first
     neg = (v < 0).nonzero().squeeze(1)
     drop[pos[_smallest(v[pos], round(zeta * pos.numel()))]] = True
     drop[neg[_smallest(-v[neg], round(zeta * neg.numel()))]] = True

@@ -8,7 +8,8 @@ At an update step t (t > 0, t ≡ 0 mod ΔT, t < end_step), for every rewired la
     3. apply  through the layer's view (`sparsenet.masks.layers`): `drop_`, then `grow_keys_`,
               with the optimizer, so survivors keep their momentum / Adam moments and new
               connections start at zero state; new weights start at 0 (``init="zero"``) or
-              uniform in ±1/sqrt(fan-in) (``init="random"``, fan-in = live weights per row).
+              uniform in ±1/sqrt(fan-in) (``init="random"``, fan-in = live weights per row);
+              the default is the method's (`DSTMethod.init`).
 
 The growth scores need the update batch's inputs X and output gradients dY (gradient) or those of
 a window of batches before it (momentum): forward hooks on the rewired layers keep them only for
@@ -81,12 +82,13 @@ class DSTHook(Hook):
 
     def __init__(self, model: nn.Module, method: str | DSTMethod, *, zeta: float, delta_t: int, end_step: int,
                  steps: int, seed: int = 0, drop: str | None = None, decay: str | None = None,
-                 init: str = "zero", momentum: float = 0.9, window: int = 1, layers=None,
+                 init: str | None = None, momentum: float = 0.9, window: int = 1, layers=None,
                  trajectory: Trajectory | None = None, final_nnz: Mapping[str, int] | None = None):
         self.method = DST_METHODS.get(method) if isinstance(method, str) else method
         m = self.method
         self.drop_rule = drop or (m.drop if m.drop != "none" else "magnitude")
         self.decay = decay or m.decay
+        init = init or m.init
         if self.drop_rule not in DROP_RULES:
             raise ConfigError(f"unknown drop rule {self.drop_rule!r}; valid: {', '.join(DROP_RULES)}")
         if self.decay not in DECAYS:
@@ -260,6 +262,12 @@ class DSTHook(Hook):
 
     # ---- checkpoints ---------------------------------------------------------------------------
     def state_dict(self) -> dict:
+        """History and update time. Captured batches are not saved: take checkpoints between an
+        update and the next window (at multiples of ΔT, as `sparsenet dst` does); elsewhere this
+        refuses, since a resumed run would miss part of SNFS's window."""
+        if any(self._captured.values()):
+            raise ConfigError(f"DST checkpoint inside a growth window (captured batches pending): checkpoint "
+                              f"at multiples of delta_t={self.delta_t}")
         return {"history": self.history, "update_seconds": self.update_seconds}
 
     def load_state_dict(self, state: dict) -> None:

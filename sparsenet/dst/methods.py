@@ -1,15 +1,18 @@
 """The dynamic sparse training methods, as compositions of a drop rule, a growth score, a
 drop-fraction decay and (optionally) a density trajectory — RigL is SET with another growth score.
 
-=============  ==============  ===========  =========  ============================================
-method         growth          drop         ζ decay    paper
-=============  ==============  ===========  =========  ============================================
-static         none            none         —          FixProb: the initial ER pattern, never rewired
-set            random          set          constant   Mocanu et al. 2018, arXiv:1707.04780
-rigl           gradient        magnitude    cosine     Evci et al. 2020, arXiv:1911.11134
-snfs           momentum        magnitude    cosine     Dettmers & Zettlemoyer 2019, arXiv:1907.04840
-grow-prune     gradient        magnitude    cosine     seed 003 slide 2; cf. GraNet, arXiv:2106.10404
-=============  ==============  ===========  =========  ============================================
+=============  ==============  ===========  =========  =======  ======================================
+method         growth          drop         ζ decay    new w    paper
+=============  ==============  ===========  =========  =======  ======================================
+static         none            none         —          —        FixProb: the initial ER pattern, fixed
+set            random          set          constant   random   Mocanu et al. 2018, arXiv:1707.04780
+rigl           gradient        magnitude    cosine     zero     Evci et al. 2020, arXiv:1911.11134
+snfs           momentum        magnitude    cosine     zero     Dettmers & Zettlemoyer 2019, arXiv:1907.04840
+grow-prune     gradient        magnitude    cosine     zero     seed 003 slide 2; cf. GraNet, arXiv:2106.10404
+=============  ==============  ===========  =========  =======  ======================================
+
+SET starts new weights at small random values, as the paper's code does: with its signed drop rule
+and zero starts, a new weight whose gradient stays 0 would never move and never be dropped.
 
 Growth scores (`sparsenet.dst.growth`): ``random`` = uniform among the inactive connections;
 ``gradient`` = the largest |∂L/∂w| of the update step's batch; ``momentum`` = the largest
@@ -33,6 +36,7 @@ class DSTMethod:
     drop: str  # default drop rule (`sparsenet.dst.drop.DROP_RULES`); "none" for static
     decay: str  # default ζ decay (`sparsenet.dst.rates.DECAYS`)
     paper: str
+    init: str = "zero"  # how new connections start (`sparsenet.dst.hook.INITS`)
     redistribute: bool = False  # SNFS: regrowth across layers by mean momentum
     trajectory: bool = False  # grow-then-prune: the layers' sizes follow a density schedule
 
@@ -50,7 +54,8 @@ def register_method(method: DSTMethod) -> DSTMethod:
 
 
 register_method(DSTMethod("static", "none", "none", "constant", "FixProb control: a fixed Erdős–Rényi pattern"))
-register_method(DSTMethod("set", "random", "set", "constant", "Mocanu et al. 2018, arXiv:1707.04780"))
+register_method(DSTMethod("set", "random", "set", "constant", "Mocanu et al. 2018, arXiv:1707.04780",
+                          init="random"))
 register_method(DSTMethod("rigl", "gradient", "magnitude", "cosine", "Evci et al. 2020, arXiv:1911.11134"))
 register_method(DSTMethod("snfs", "momentum", "magnitude", "cosine", "Dettmers & Zettlemoyer 2019, arXiv:1907.04840",
                           redistribute=True))

@@ -83,7 +83,7 @@ def test_pattern_update_carries_survivor_state_and_zeroes_new_entries():
     keys0 = (layer.row * layer.in_features + layer.col.long()).tolist()
     before = dict(zip(keys0, o.state[layer.values]["momentum_buffer"].tolist()))
     dropped = {k for k, d in zip(keys0, choose_drop(layer.values.detach(), 0.4, "set").tolist()) if d}
-    hook = DSTHook(model, "set", zeta=0.4, delta_t=1, end_step=10, steps=10, seed=0)
+    hook = DSTHook(model, "set", zeta=0.4, delta_t=1, end_step=10, steps=10, seed=0, init="zero")
     hook.update(o, 5)
     keys = (layer.row * layer.in_features + layer.col.long()).tolist()
     mom = o.state[layer.values]["momentum_buffer"].tolist()
@@ -96,6 +96,13 @@ def test_pattern_update_carries_survivor_state_and_zeroes_new_entries():
     for k, m in zip(keys, mom):
         assert m == (before[k] if k in survivors else 0.0)
     assert all(vals[k] == 0.0 for k in new)  # init="zero"
+    rec2 = DSTHook(model, "set", zeta=0.4, delta_t=1, end_step=10, steps=10, seed=0).update(o, 6)  # SET's own
+    keys2 = (layer.row * layer.in_features + layer.col.long()).tolist()
+    vals2 = dict(zip(keys2, layer.values.tolist()))
+    born = [k for k in keys2 if k not in set(keys)]
+    kept = layer.nnz - rec2["layers"]["layers.0.weight"]["grown"]
+    bound = 1 / (kept / layer.out_features) ** 0.5  # uniform in ±1/sqrt(fan-in of the survivors)
+    assert born and all(v != 0.0 and abs(v) <= bound for k, v in vals2.items() if k in born)
 
 
 def test_rigl_grows_exactly_where_the_dense_gradient_is_largest():

@@ -47,6 +47,9 @@ def test_choose_drop_magnitude_and_set_rule():
     d = choose_drop(v, 0.25, "set")
     assert d.tolist() == [False, True, False, False, False, False, False, True]
     assert int(choose_drop(v, 0.25, "magnitude", count=5).sum()) == 5
+    # an exact zero counts as the smallest positive: never an absorbing state
+    z = torch.tensor([0.0, 0.3, 0.2, -0.5])
+    assert choose_drop(z, 0.34, "set").tolist() == [True, False, False, False]
     with pytest.raises(ConfigError, match="drop rule"):
         choose_drop(v, 0.2, "largest")
 

@@ -75,7 +75,9 @@ class DstConfig:
     end_step: int | None = option(None, help="no pattern update at or after this step (none = 0.75 × --steps)", check=positive)
     decay: str | None = option(None, help="decay of ζ over the updates (none = the method's: constant for SET, cosine for the others)", choices=_decays)
     drop: str | None = option(None, help="drop rule (none = the method's: set = ζ of the smallest positive and ζ of the largest negative weights, magnitude = the smallest |w|)", choices=_drop_rules)
-    init: str = option("zero", help="new connections start at zero or at a small random value (uniform ±1/sqrt(fan-in))", choices=("zero", "random"))
+    init: str = option("method", help="new connections start at zero or at a small random value (uniform ±1/sqrt(fan-in)); "
+                       "method = the method's own (random for set, as its paper; zero for the others)",
+                       choices=("method", "zero", "random"))
     snfs_momentum: float = option(0.9, help="snfs: momentum factor β of the inactive connections' momentum estimate", check=non_negative)
     window: int = option(1, help="snfs: batches before each update over which that momentum is estimated (1..--delta-t)", check=positive)
     start_density: float | None = option(None, help="grow-prune: overall density of the sparse layers at the start (none = the final one)", check=_fraction_of_one)

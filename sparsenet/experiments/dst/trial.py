@@ -124,7 +124,7 @@ def _run(cfg: DstConfig, plan: RunPlan, data, method: str, seed: int, ctx: RunCo
     names = [lp.name for lp in plan.sparse]
     grow, prune, end = cfg.grow_steps()
     hook = DSTHook(model, method, zeta=cfg.zeta, delta_t=cfg.delta_t, end_step=end, steps=cfg.steps, seed=seed,
-                   drop=cfg.drop, decay=cfg.decay, init=cfg.init, momentum=cfg.snfs_momentum, window=cfg.window,
+                   drop=cfg.drop, decay=cfg.decay, init=None if cfg.init == "method" else cfg.init, momentum=cfg.snfs_momentum, window=cfg.window,
                    layers=names, trajectory=plan.trajectory if method == "grow-prune" else None,
                    final_nnz=final_nnz)
     engine = TorchEngine(model, opt, hooks=[hook])
