@@ -3,8 +3,8 @@
 Fashion-MNIST 784-1000-1000-1000-10 (--sizes), Erdős–Rényi layers at ε = 20 (the 10-unit output
 layer is dense), batch 128, SGD lr 0.01 momentum 0.9, ζ = 0.3 every ΔT = 100 steps, one epoch
 (469 steps) of the same sample order for every contender. Each contender runs in its own process
-(its peak RSS is its own; "model + training" = peak RSS minus the RSS once the data is loaded,
-which includes activations and gradients of the batch) one after another, at the same thread count:
+(its peak RSS is its own; "model + training" = peak RSS minus the RSS once the data and the
+kernels' machine code are loaded: weights, patterns, optimizer state, activations and gradients) one after another, at the same thread count:
 
     sparsenet-csr     SparseLinear layers + `sparsenet.dst.DSTHook`             O(nnz) steps and updates
     masked-dense      nn.Linear + enforce_masks + the same DSTHook               dense steps, same choices
@@ -49,6 +49,9 @@ def run_contender(name: str, method: str, a) -> dict:
     X = torch.from_numpy(np.load(f"{a.data}/x.npy"))
     Y = torch.from_numpy(np.load(f"{a.data}/y.npy"))
     order = torch.from_numpy(np.load(f"{a.data}/order.npy"))
+    from sparsenet.kernels.codegen import warm
+
+    warm()  # the kernels' machine code (~190 MiB once per process) is loaded before the baseline
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB before the model exists
     sizes = [int(s) for s in a.sizes.split("-")]
     dens = _densities(sizes, a.epsilon)
