@@ -95,9 +95,11 @@ class Execution:
             self.choices[i] = {**new, "from_step": step}
             changed.append(self.choices[i])
         held = {c["layer"]: masks[c["layer"]] for c in self.choices if c["choice"] == "masked" and c["layer"] in masks}
-        for hook in self.hooks:
-            if isinstance(hook, MaskHook):
-                hook.masks = held
+        holders = [h for h in self.hooks if isinstance(h, MaskHook)]
+        if not holders and held:
+            self.hooks.append(MaskHook(held))
+        for hook in holders:
+            hook.masks = held
         return changed
 
     def _to_csr(self, entry, mask: torch.Tensor, optimizer) -> None:
@@ -220,7 +222,8 @@ def prepare_execution(model: nn.Module, masks: Mapping[str, torch.Tensor], mode:
             execution._swapped.append((parent, child_name, linear, sparse))
         elif c["choice"] == "masked" and key in masks:
             keep[key] = masks[key]
-    execution.hooks.append(MaskHook(keep))
+    if keep:  # (a MaskHook with nothing to hold would still make the fused engine refuse the run)
+        execution.hooks.append(MaskHook(keep))
     return execution
 
 

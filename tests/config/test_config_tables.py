@@ -9,6 +9,7 @@ from sparsenet.cli import build_parser
 from sparsenet.config import HASH_EXCLUDE, build_config, run_name
 from sparsenet.errors import ConfigError
 from sparsenet.experiments.bench.config import BenchConfig
+from sparsenet.experiments.dst.config import DstConfig
 from sparsenet.experiments.lottery.config import LotteryConfig
 from sparsenet.experiments.prune.config import PruneConfig
 from sparsenet.experiments.second_order.config import SecondOrderConfig
@@ -16,7 +17,7 @@ from sparsenet.experiments.seed_figure.config import SeedFigureConfig
 from sparsenet.experiments.train.run import resolve_run_dir
 from sparsenet.experiments.train.config import TrainConfig
 
-CONFIGS = (TrainConfig, PruneConfig, LotteryConfig, BenchConfig, SeedFigureConfig, SecondOrderConfig)
+CONFIGS = (TrainConfig, PruneConfig, LotteryConfig, BenchConfig, SeedFigureConfig, SecondOrderConfig, DstConfig)
 
 
 @pytest.fixture(autouse=True)
@@ -82,10 +83,13 @@ def test_every_recipe_reads_with_its_own_command_and_is_refused_by_the_others():
 
     recipes = sorted((Path(__file__).parents[2] / "recipes").glob("*.toml"))
     assert recipes
+    from sparsenet.config import load_toml, section_name
+
+    by_table = {section_name(c): c for c in CONFIGS}
     for path in recipes:
-        own = PruneConfig if path.name.startswith(("prune", "han", "snip")) else LotteryConfig
-        build_config(own, toml_path=path)
-        with pytest.raises(ConfigError, match=r"but no \[train\] table: run `sparsenet (prune|lottery) --config"):
+        (table,) = [t for t in load_toml(path) if t in by_table]
+        build_config(by_table[table], toml_path=path)
+        with pytest.raises(ConfigError, match=rf"but no \[train\] table: run `sparsenet {table} --config"):
             build_config(TrainConfig, toml_path=path)
 
 
