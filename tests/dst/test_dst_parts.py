@@ -91,3 +91,15 @@ def test_topk_breaks_ties_toward_lower_keys():
     live = torch.tensor([1, 2])
     got = topk_inactive_product(A, X, live, 5, tile=5)
     assert got.tolist() == [0, 3, 4, 5, 6]  # row 0's free columns, then the lowest tied keys
+
+
+def test_topk_on_a_large_layer_takes_the_sampled_threshold_path_and_stays_exact():
+    g = torch.Generator().manual_seed(5)
+    A, X = torch.randn(32, 300, generator=g), torch.randn(32, 400, generator=g)  # 120,000 positions
+    live = torch.randperm(120_000, generator=g)[:6_000].sort().values
+    score = (A.t() @ X).abs().reshape(-1)
+    score[live] = -1
+    for k in (1, 700, 5_000, 30_000):
+        want = torch.topk(score, k).indices.sort().values
+        assert topk_inactive_product(A, X, live, k).tolist() == want.tolist(), k
+        assert topk_inactive_product(A, X, live, k, tile=50_000).tolist() == want.tolist(), k
