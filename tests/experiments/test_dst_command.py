@@ -203,3 +203,30 @@ def test_masked_and_csr_execution_end_with_the_same_masks_and_weights(optimizer,
                 torch.testing.assert_close(fa[k], fb[k], rtol=1e-4, atol=1e-5)
         # masked execution holds the dense float32 weights and biases plus a bool mask per sparse layer
         assert b["memory"]["stored_bytes"] == 4 * (32 * 64 + 32 + 16 * 32 + 16 + 10 * 16 + 10) + 2048 + 512 + 160
+
+
+@pytest.mark.parametrize("fault", [("kill-at-step", "30"), ("kill-in-update", "8")])
+def test_sigkill_then_resume_ends_identical(fault, tmp_path):
+    """A real SIGKILL (no finally blocks run): during training, or inside a pattern update after one
+    layer's drop was applied (the 8th growth call: set's 3 updates x 2 layers, then snfs's second)."""
+    import subprocess
+    import sys
+
+    args = SMALL + ["--methods", "set,snfs", "--seeds", "0", "--checkpoint-every", "20"]
+    assert main(args + ["--run-dir", str(tmp_path / "ref")]) == 0
+    faults = Path(__file__).resolve().parents[1] / "faults.py"
+    cut = tmp_path / "cut"
+    p = subprocess.run([sys.executable, str(faults), *fault, "--", *args, "--run-dir", str(cut)],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == -9, p.stderr[-2000:]
+    assert not (cut / "results.json").exists()
+    assert main(args + ["--run-dir", str(cut), "--resume"]) == 0
+    for trial in ("set-s0", "snfs-s0"):
+        fa = load_tensors(tmp_path / "ref" / "trials" / trial / "final.safetensors")
+        fb = load_tensors(cut / "trials" / trial / "final.safetensors")
+        assert fa.keys() == fb.keys()
+        for k in fa:
+            assert torch.equal(fa[k], fb[k]), (trial, k)
+        ra = json.loads((tmp_path / "ref" / "trials" / trial / "result.json").read_text())
+        rb = json.loads((cut / "trials" / trial / "result.json").read_text())
+        assert ra["curve"] == rb["curve"] and [u["layers"] for u in ra["updates"]] == [u["layers"] for u in rb["updates"]]
