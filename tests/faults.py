@@ -3,8 +3,8 @@
     python tests/faults.py kill-at-step N -- train ...       SIGKILL once a phase logs step >= N
     python tests/faults.py kill-before-level L -- lottery ...  SIGKILL when level L's first artifact starts
     python tests/faults.py hold-lock SECONDS -- train ...    sleep SECONDS inside the run (lock held)
-    python tests/faults.py kill-in-update N -- dst ...       SIGKILL inside the N-th CSR pattern growth
-                                                             (that layer's drop already applied)
+    python tests/faults.py kill-in-update N -- dst ...       SIGKILL inside the N-th CSR rewiring
+                                                             (the update's earlier layers already rewired)
 
 The library reads no environment variable for this: the hook patches it from the outside, as a
 test's monkeypatch would, in the child process the test starts.
@@ -66,15 +66,15 @@ def hold_lock(seconds: float) -> None:
 def kill_in_update(n: int) -> None:
     from sparsenet.nn.csr_view import CSRWeight
 
-    grow, calls = CSRWeight.grow_keys_, []
+    rewire, calls = CSRWeight.rewire_, []
 
-    def grow_or_kill(self, *args, **kw):
+    def rewire_or_kill(self, *args, **kw):
         calls.append(1)
         if len(calls) == n:
             os.kill(os.getpid(), signal.SIGKILL)
-        return grow(self, *args, **kw)
+        return rewire(self, *args, **kw)
 
-    CSRWeight.grow_keys_ = grow_or_kill
+    CSRWeight.rewire_ = rewire_or_kill
 
 
 FAULTS = {"kill-in-update": lambda v: kill_in_update(int(v)), "kill-at-step": lambda v: kill_at_step(int(v)), "kill-before-level": lambda v: kill_before_level(int(v)),

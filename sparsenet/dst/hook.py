@@ -5,7 +5,8 @@ At an update step t (t > 0, t ≡ 0 mod ΔT, t < end_step), for every rewired la
     1. drop   ``choose_drop(live weights, ζ_t, rule)``                       (sparsenet.dst.drop)
     2. grow   as many connections (or, for grow-prune, as many as the layer's
               target size needs) at the inactive positions with the best growth score  (growth)
-    3. apply  through the layer's view (`sparsenet.masks.layers`): `drop_`, then `grow_keys_`,
+    3. apply  through the layer's view (`sparsenet.masks.layers`): `rewire_` (drop, then grow; one
+              CSR rebuild for a SparseLinear),
               with the optimizer, so survivors keep their momentum / Adam moments and new
               connections start at zero state; new weights start at 0 (``init="zero"``) or
               uniform in ±1/sqrt(fan-in) (``init="random"``, fan-in = live weights per row);
@@ -232,8 +233,8 @@ class DSTHook(Hook):
             p = plan[name]
             live_after = view.live_keys()[~p["drop"].to(view.live_keys().device)].cpu()
             keys = self._grow_keys(li, name, view, live_after, p["grow"], step)
-            view.drop_(p["drop"], optimizer=optimizer)
-            view.grow_keys_(keys, self._new_values(li, view, p["kept"], keys.numel(), step), optimizer=optimizer)
+            view.rewire_(p["drop"], keys, self._new_values(li, view, p["kept"], keys.numel(), step),
+                         optimizer=optimizer)
             live = view.nnz()
             record["layers"][name] = {"live": live, "dropped": int(p["drop"].sum()), "grown": int(keys.numel())}
         for n in self._captured:

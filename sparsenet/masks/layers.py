@@ -117,6 +117,12 @@ class LayerView:
             full = full.reshape(self.shape)
         self.grow_(new.reshape(self.shape), full, optimizer=optimizer)
 
+    def rewire_(self, drop: torch.Tensor, keys: torch.Tensor, values: torch.Tensor | None = None, *,
+                optimizer=None) -> None:
+        """`drop_` then `grow_keys_` (views that can do both in one pattern rebuild override this)."""
+        self.drop_(drop, optimizer=optimizer)
+        self.grow_keys_(keys, values, optimizer=optimizer)
+
     # helpers shared by the implementations
     def _check(self, what: str, t: torch.Tensor, bool_: bool = True) -> torch.Tensor:
         if not torch.is_tensor(t) or (bool_ and t.dtype != torch.bool):

@@ -75,6 +75,14 @@ class CSRWeight(LayerView):
         self.module.grow(keys // n_in, keys % n_in, values, optimizer=optimizer)
 
 
+    def rewire_(self, drop, keys, values=None, *, optimizer=None) -> None:
+        from .pattern_update import rewire_
+
+        n_in = self.module.in_features
+        keys = keys.to(self.module.col.device)
+        rewire_(self.module, drop, keys // n_in, keys % n_in, values, optimizer=optimizer)
+
+
 def _example(g: torch.Generator):
     layer = SparseLinear.random(7, 5, 0.5, generator=g)
     return layer, torch.randn(4, 7, generator=g)

@@ -118,6 +118,45 @@ def grow_(layer, rows, cols, values: torch.Tensor | None = None, *,
     _rebuild(layer, skey // n_in, skey % n_in, src, init, optimizer)
 
 
+def rewire_(layer, drop: torch.Tensor, rows, cols, values: torch.Tensor | None = None, *,
+             optimizer: torch.optim.Optimizer | None = None) -> None:
+    """Drop the live values where `drop` (bool, (nnz,)) is True and grow (`rows`, `cols`) in one
+    pattern rebuild: the same result as `shrink_` then `grow_` (a position dropped and grown again
+    starts anew, at its new value with zero state), at the cost of one."""
+    device = layer.col.device
+    drop = drop.to(device)
+    if drop.shape != (layer.nnz,) or drop.dtype != torch.bool:
+        raise SparsenetError(f"rewire needs a bool drop mask of shape ({layer.nnz},), got "
+                             f"{drop.dtype} {tuple(drop.shape)}")
+    rows = torch.as_tensor(rows, dtype=torch.int64, device=device).reshape(-1)
+    cols = torch.as_tensor(cols, dtype=torch.int64, device=device).reshape(-1)
+    if rows.shape != cols.shape:
+        raise SparsenetError(f"rewire needs as many rows as cols, got {rows.numel()} and {cols.numel()}")
+    if rows.numel() and (int(rows.min()) < 0 or int(rows.max()) >= layer.out_features
+                         or int(cols.min()) < 0 or int(cols.max()) >= layer.in_features):
+        raise SparsenetError(f"rewire position out of range for a {layer.out_features}x{layer.in_features} layer")
+    new_vals = (torch.zeros(rows.numel(), dtype=layer.values.dtype, device=device) if values is None
+                else torch.as_tensor(values, dtype=layer.values.dtype, device=device).reshape(-1))
+    if new_vals.numel() != rows.numel():
+        raise SparsenetError(f"rewire got {new_vals.numel()} values for {rows.numel()} positions")
+    n_in = layer.in_features
+    kept = (~drop).nonzero().squeeze(1)
+    old_key = (layer.row * n_in + layer.col.long())[kept]
+    key = torch.cat([old_key, rows * n_in + cols])
+    order = torch.sort(key, stable=True).indices  # on duplicates the surviving old entry wins
+    skey = key[order]
+    first = torch.ones_like(skey, dtype=torch.bool)
+    first[1:] = skey[1:] != skey[:-1]
+    order, skey = order[first], skey[first]
+    n_old = kept.numel()
+    is_new = order >= n_old
+    src = torch.where(is_new, torch.full_like(order, -1), kept[order.clamp(max=max(n_old - 1, 0))] if n_old
+                      else torch.full_like(order, -1))
+    init = torch.zeros(order.numel(), dtype=layer.values.dtype, device=device)
+    init[is_new] = new_vals[order[is_new] - n_old]
+    _rebuild(layer, skey // n_in, skey % n_in, src, init, optimizer)
+
+
 def set_pattern_(layer, mask: torch.Tensor, *, optimizer: torch.optim.Optimizer | None = None) -> None:
     """Make the live set exactly the dense bool `mask` (out, in): grow what is missing (at 0),
     drop what is not in it."""
@@ -132,4 +171,4 @@ def set_pattern_(layer, mask: torch.Tensor, *, optimizer: torch.optim.Optimizer 
     shrink_(layer, mask, optimizer=optimizer)
 
 
-__all__ = ["grow_", "set_pattern_", "shrink_"]
+__all__ = ["grow_", "rewire_", "set_pattern_", "shrink_"]

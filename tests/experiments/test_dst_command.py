@@ -207,8 +207,8 @@ def test_masked_and_csr_execution_end_with_the_same_masks_and_weights(optimizer,
 
 @pytest.mark.parametrize("fault", [("kill-at-step", "30"), ("kill-in-update", "8")])
 def test_sigkill_then_resume_ends_identical(fault, tmp_path):
-    """A real SIGKILL (no finally blocks run): during training, or inside a pattern update after one
-    layer's drop was applied (the 8th growth call: set's 3 updates x 2 layers, then snfs's second)."""
+    """A real SIGKILL (no finally blocks run): during training, or inside a pattern update after its
+    first layer was rewired (the 8th CSR rewiring: 2 layers per update, set's updates, then snfs's)."""
     import subprocess
     import sys
 

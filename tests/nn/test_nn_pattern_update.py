@@ -206,3 +206,35 @@ def test_sparse_state_round_trip_keeps_the_rewired_pattern_and_optimizer():
     opt.step()
     opt2.step()
     torch.testing.assert_close(model.layers[0].values, fresh.layers[0].values)
+
+
+def test_rewire_equals_shrink_then_grow_in_one_rebuild():
+    from sparsenet.nn.pattern_update import rewire_
+
+    def setup():
+        torch.manual_seed(3)
+        layer = SparseLinear.random(9, 7, 0.4, generator=torch.Generator().manual_seed(3))
+        opt = torch.optim.Adam(layer.parameters(), lr=0.01)
+        layer(torch.randn(4, 9)).square().sum().backward()
+        opt.step()
+        return layer, opt
+
+    a, oa = setup()
+    b, ob = setup()
+    drop = torch.zeros(a.nnz, dtype=torch.bool)
+    drop[::2] = True
+    dropped = (a.row * 9 + a.col.long())[drop]
+    rows = torch.cat([dropped[:2] // 9, torch.tensor([0, 6])])  # two dropped positions grow back
+    cols = torch.cat([dropped[:2] % 9, torch.tensor([8, 0])])
+    keep_free = ~a.mask()[rows, cols] | torch.tensor([True, True, False, False])
+    rows, cols = rows[keep_free], cols[keep_free]
+    vals = torch.arange(1.0, rows.numel() + 1)
+    a.shrink(~drop, optimizer=oa)
+    a.grow(rows, cols, vals, optimizer=oa)
+    rewire_(b, drop, rows, cols, vals, optimizer=ob)
+    assert torch.equal(a.mask(), b.mask())
+    assert torch.equal(a.values, b.values)
+    for k in ("exp_avg", "exp_avg_sq"):
+        assert torch.equal(oa.state[a.values][k], ob.state[b.values][k])
+    with pytest.raises(SparsenetError, match="drop mask"):
+        rewire_(b, torch.zeros(3, dtype=torch.bool), [], [])
