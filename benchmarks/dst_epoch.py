@@ -37,7 +37,6 @@ def run_contender(name: str, method: str, a) -> dict:
     """In this process: one epoch of `name` with `method`; returns its timings."""
     import numpy as np
     import torch
-    import torch.nn.functional as F
     from torch import nn
 
     from sparsenet.dst import DSTHook

@@ -5,6 +5,8 @@ Contenders on one (batch, n) float32 input that requires grad, each step = forwa
   relu                 torch.relu (the baseline; ratios are against it)
   kwinners k=p%        sparsenet.nn.KWinners, training mode (boosting + duty-cycle update)
   kwinners k=p% eval   the same layer in eval mode (k_inf = 1.5 k winners, no duty-cycle update)
+  threshold np / topk  the k-th largest value per row alone (forward only): np.partition, which the
+                       layer uses on CPU, against torch.topk
 
 The contenders run interleaved; each time is the minimum over `--repeats` of the mean of `--steps`
 steps after a warm-up.
@@ -20,12 +22,20 @@ import time
 import torch
 
 from sparsenet.nn import KWinners
+from sparsenet.nn.kwinners import kth_largest
 from sparsenet.train import machine_info
 
 
 def _step(fn, x):
+    if isinstance(fn, tuple):  # a threshold alone: forward only, no autograd
+        fn[0](x.detach(), fn[1])
+        return
     x.grad = None
     fn(x).sum().backward()
+
+
+def _topk_threshold(v, k):
+    return torch.topk(v, k, dim=-1, sorted=False).values.amin(dim=-1, keepdim=True)
 
 
 def main(argv=None) -> None:
@@ -42,6 +52,9 @@ def main(argv=None) -> None:
     for p in (float(s) for s in a.percent.split(",")):
         contenders[f"kwinners k={p:g}%"] = KWinners(a.n, percent_on=p / 100).train()
         contenders[f"kwinners k={p:g}% eval"] = KWinners(a.n, percent_on=p / 100).eval()
+        k = max(1, round(p / 100 * a.n))
+        contenders[f"threshold np k={p:g}%"] = (kth_largest, k)
+        contenders[f"threshold topk k={p:g}%"] = (_topk_threshold, k)
     best = {name: float("inf") for name in contenders}
     for fn in contenders.values():  # warm-up
         for _ in range(3):

@@ -17,8 +17,9 @@ class Registry(Generic[T]):
     `discover`, if given, is called once before the registry is first read (`get`, `names`, `in`),
     to import the modules whose entries register themselves (see `import_modules`)."""
 
-    def __init__(self, kind: str, discover: Callable[[], object] | None = None):
+    def __init__(self, kind: str, discover: Callable[[], object] | None = None, *, plural: str | None = None):
         self.kind = kind
+        self.plural = plural or f"{kind}s"
         self._items: dict[str, T] = {}
         self._discover = discover
 
@@ -48,7 +49,7 @@ class Registry(Generic[T]):
             return self._items[name]
         except KeyError:
             raise SparsenetError(
-                f"unknown {self.kind} {name!r}; valid {self.kind}s: {', '.join(self.names())}"
+                f"unknown {self.kind} {name!r}; valid {self.plural}: {', '.join(self.names())}"
             ) from None
 
     def names(self) -> list[str]:

@@ -23,8 +23,9 @@ Products (activations feature-major, (features, B), as in `sparsenet.kernels.bac
     dw       dw[k] = sum_{h(i,j)=k} xi(i,j) <G^T[i], X^T[j]>                          (K,)
 
 dw never forms G^T X: each thread takes a block of rows, computes one dot product per (i, j) and adds
-it into its own buffer of K partial sums (no races); the buffers are summed at the end (buffer 0 is
-the result itself, so T threads use (T - 1) * K extra numbers). Memory: O(K * threads + activations).
+it into its own buffer of K partial sums (no races); block 0's buffer is the gradient itself and
+the other T - 1 are added into it at the end (one block below `PARALLEL_MIN_PAIRS` multiply-adds).
+Memory: O(K * threads + activations).
 The torch functions at the bottom compute the same hash with int64 tensor ops (the reference path
 and `HashedLinear.to_linear()`); they do build (rows, in) index tensors and are for checking only.
 """
@@ -114,15 +115,16 @@ def hashed_input_grad(w, gt, n_in, seed, out, zero):
 
 
 @njit(parallel=True, fastmath=True, cache=True, nogil=True)
-def hashed_weight_grad(gt, xt, seed, part, zero):
-    # part (T, K) zeroed: part[t, h(i,j)] += xi(i,j) * <gt[i], xt[j]> for the rows i of block t
+def hashed_weight_grad(gt, xt, seed, out, part, zero):
+    # out (K,) and part (T - 1, K) zeroed; block t of rows adds xi(i,j) * <gt[i], xt[j]> at h(i,j)
+    # into its own buffer (block 0 into out itself), so no two threads write the same numbers
     n_out, B = gt.shape
     n_in = xt.shape[0]
-    T, Kn = part.shape
-    K = np.uint64(Kn)
+    T = part.shape[0] + 1
+    K = np.uint64(out.size)
     per = (n_out + T - 1) // T
     for t in prange(T):
-        buf = part[t]
+        buf = out if t == 0 else part[t - 1]
         for i in range(t * per, min(n_out, (t + 1) * per)):
             g = gt[i]
             state = np.uint64(seed) + np.uint64(i * n_in + 1) * _G
@@ -167,12 +169,16 @@ def input_grad(w: torch.Tensor, gt: torch.Tensor, n_in: int, seed: int) -> torch
 
 
 def weight_grad(gt: torch.Tensor, xt: torch.Tensor, buckets: int, seed: int) -> torch.Tensor:
-    """(K,) bucket gradient with the numba kernel; one K-sized partial-sum buffer per thread."""
+    """(K,) bucket gradient with the numba kernel; T threads use T - 1 extra K-sized buffers."""
     n_out, n_in = gt.shape[0], xt.shape[0]
     t = _threads() if n_out * n_in * max(1, gt.shape[1]) >= PARALLEL_MIN_PAIRS else 1
-    part = torch.zeros(min(t, max(1, n_out)), buckets, dtype=gt.dtype)
-    hashed_weight_grad(gt.numpy(), xt.numpy(), np.uint64(seed), part.numpy(), gt.numpy().dtype.type(0))
-    return part[0] if part.shape[0] == 1 else part.sum(0)
+    t = min(t, max(1, n_out))
+    out = torch.zeros(buckets, dtype=gt.dtype)
+    part = torch.zeros(t - 1, buckets, dtype=gt.dtype)
+    hashed_weight_grad(gt.numpy(), xt.numpy(), np.uint64(seed), out.numpy(), part.numpy(), gt.numpy().dtype.type(0))
+    for p in part:
+        out += p
+    return out
 
 
 # ---- the same hash with torch int64 ops (reference path, to_linear) ----------------------------

@@ -37,7 +37,7 @@ import torch
 from ..errors import SparsenetError
 from ..registry import Registry
 
-DICTIONARIES: Registry[Callable[..., torch.Tensor]] = Registry("dictionary")
+DICTIONARIES: Registry[Callable[..., torch.Tensor]] = Registry("dictionary", plural="dictionaries")
 _F64 = torch.float64
 
 
@@ -209,7 +209,9 @@ def svd_dictionary(in_features: int, rank: int, *, weight: torch.Tensor | None =
 
 def build_dictionary(name: str, in_features: int, rank: int, **options) -> torch.Tensor:
     """The dictionary `name` as a float64 tensor (in_features, rank); `options` go to its builder."""
-    builder = DICTIONARIES.get(name)  # unknown name: one line listing the valid ones
+    if name not in DICTIONARIES:  # the registry's own message would say "dictionarys"
+        raise SparsenetError(f"unknown dictionary {name!r}; valid dictionaries: {', '.join(DICTIONARIES.names())}")
+    builder = DICTIONARIES.get(name)
     accepted = [p.name for p in inspect.signature(builder).parameters.values() if p.kind is p.KEYWORD_ONLY]
     unknown = sorted(set(options) - set(accepted))
     if unknown:

@@ -23,9 +23,10 @@ The gradient reaches the winners only: y = where(winners, x, 0), so dy/dx is the
 (the selection itself is piecewise constant and carries no gradient, also not into the boost).
 
 Ties are broken exactly, without perturbing any value: the k-th largest boosted value t of a row is
-found exactly (`np.partition` on CPU, `torch.topk` elsewhere); every value > t wins, and of the values == t the first ones in index order
-fill the remaining places (a cumulative count over the "== t" mask). Rows without a tie at t, the
-usual case for real-valued inputs, take a fast path (`v >= t` already has exactly k entries).
+found exactly (`np.partition` on CPU, `torch.topk` elsewhere); every value > t wins, and of the
+values == t the first ones in index order fill the remaining places (a cumulative count over the
+"== t" mask). Rows without a tie at t, the usual case for real-valued inputs, take a fast path
+(`v >= t` already has exactly k entries).
 
 These are activations, not sparse layers: they hold no weights and do not join the sparse-layer
 protocol (`sparsenet.masks.layers`). Duty cycles and β are buffers, so `state_dict` saves them and

@@ -12,7 +12,7 @@ from sparsenet.errors import ConfigError
 from sparsenet.masks import enforce_masks
 from sparsenet.masks.layers import layer_views
 from sparsenet.models import MLP
-from sparsenet.nn import SparseLinear, sparse_mlp
+from sparsenet.nn import sparse_mlp
 from sparsenet.train.engines import TorchEngine
 from sparsenet.train.hooks import StepContext
 

@@ -4,7 +4,6 @@ import copy
 
 import pytest
 import torch
-from torch import nn
 
 from sparsenet.errors import SparsenetError
 from sparsenet.nn import SparseLinear
