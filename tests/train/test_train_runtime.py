@@ -148,3 +148,16 @@ def test_results_record_threads_numba_threads_and_device(tmp_path):
     saved = json.loads((tmp_path / "a" / "results.json").read_text())
     assert r["machine"]["threads"] == saved["machine"]["threads"] == 1
     assert saved["machine"]["numba_threads"] == 1 and saved["machine"]["device"] == "cpu"
+
+
+def test_runs_flush_denormals_and_restore_the_default_afterwards():
+    import torch
+
+    from sparsenet.train.runtime import runtime, runtime_info
+
+    tiny = torch.tensor([1e-40])  # a float32 denormal
+    assert runtime_info()["flush_denormal"] is False and float(tiny * 1.0) != 0.0
+    with runtime(1):
+        assert runtime_info()["flush_denormal"] is True
+        assert float(tiny * 1.0) == 0.0
+    assert runtime_info()["flush_denormal"] is False and float(tiny * 1.0) != 0.0
