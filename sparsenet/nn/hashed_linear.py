@@ -38,6 +38,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from ..errors import SparsenetError
+from .input_checks import check_linear_input
 from ..kernels import hashed as hk
 
 KERNELS = ("auto", "numba", "reference")
@@ -163,14 +164,7 @@ class HashedLinear(nn.Module):
         return self.kernel
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1:] != (self.in_features,):
-            raise SparsenetError(f"HashedLinear expects input (..., {self.in_features}), got {tuple(x.shape)}")
-        if x.dtype != self.weight.dtype:
-            raise SparsenetError(f"HashedLinear input dtype {x.dtype} differs from its weights' "
-                                 f"{self.weight.dtype}; convert the input or call layer.to({x.dtype})")
-        if x.device != self.weight.device:
-            raise SparsenetError(f"HashedLinear input is on {x.device} but its weights are on "
-                                 f"{self.weight.device}; move one of them")
+        check_linear_input("HashedLinear", x, self.in_features, self.weight)
         b = self.virtual_bias()
         if self._backend(x) == "reference":
             return nn.functional.linear(x, self.virtual_weight(), b)

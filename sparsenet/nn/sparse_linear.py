@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from ..errors import SparsenetError
+from .input_checks import check_linear_input
 from ..kernels.autograd import sparse_linear
 from ..kernels.backends import BACKENDS
 from ..kernels.pattern import CSRPattern
@@ -182,14 +183,7 @@ class SparseLinear(nn.Module):
         if torch.jit.is_tracing() or _is_exporting():  # jit.trace, torch.export, ONNX export
             raise SparsenetError(_EXPORT_HINT.format(
                 tool="torch.jit.trace" if torch.jit.is_tracing() else "torch.export (or ONNX export)"))
-        if x.shape[-1:] != (self.in_features,):
-            raise SparsenetError(f"SparseLinear expects input (..., {self.in_features}), got {tuple(x.shape)}")
-        if x.dtype != self.values.dtype:
-            raise SparsenetError(f"SparseLinear input dtype {x.dtype} differs from its weights' "
-                                 f"{self.values.dtype}; convert the input or call layer.to({x.dtype})")
-        if x.device != self.values.device:
-            raise SparsenetError(f"SparseLinear input is on {x.device} but its weights are on "
-                                 f"{self.values.device}; move one of them")
+        check_linear_input("SparseLinear", x, self.in_features, self.values)
         lead = x.shape[:-1]
         # Under torch.compile the kernels run behind a graph break; eager calls skip that wrapper (1.5 us).
         fn = _sparse_linear_eager if torch.compiler.is_compiling() else sparse_linear
