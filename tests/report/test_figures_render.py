@@ -39,6 +39,8 @@ COMMANDS = {
                 "--no-progress"],
     "second-order": ["reproduce", "second-order", "--quick", *SYN, "--threads", "1"],
     "hashednets": ["reproduce", "hashednets", "--quick", *SYN, "--threads", "1"],
+    "kwinners": ["reproduce", "kwinners", "--quick", *SYN, "--threads", "1"],
+    "low-rank": ["reproduce", "low-rank", "--quick", *SYN, "--threads", "1"],
     "seed-figure": ["reproduce", "seed-figure", *SYN, "--widths", "16", "32", "--budget", "200",
                     "--burnin-steps", "50", "--steps", "100", "--no-progress"],
     "dst": ["dst", *SYN, "--hidden", "32-16", "--epsilon", "3", "--n-train", "300", "--steps", "40",
