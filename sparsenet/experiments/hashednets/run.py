@@ -19,18 +19,14 @@ Run directory:
 """
 from __future__ import annotations
 
-import json
-import sys
-import time
-from dataclasses import replace
 from pathlib import Path
 
 from ... import io
 from ...config import config_hash, config_to_dict
-from ...errors import DivergenceError
 from ...rundir import command_line, open_run, resolve
 from ...train import machine_info
 from ...train.runtime import runtime
+from ..trials import load_flat, quick_config, run_trials, train_classifier, trial_settings
 from .config import CONTENDERS, FULL_COMPRESSIONS, QUICK, HashedNetsConfig
 from .nets import build, storage, stored_weights
 
@@ -40,13 +36,7 @@ TRIAL_KEYS = ("dataset", "hidden", "epochs", "batch_size", "lr", "momentum", "tr
 
 def effective(cfg: HashedNetsConfig) -> HashedNetsConfig:
     """--quick replaces each of `QUICK`'s settings left at its default, and keeps the first seed."""
-    if not cfg.quick:
-        return cfg
-    default = HashedNetsConfig()
-    changes = {k: v for k, v in QUICK.items() if getattr(cfg, k) == getattr(default, k)}
-    if cfg.seeds == default.seeds:
-        changes["seeds"] = cfg.seeds[:1]
-    return replace(cfg, **changes)
+    return quick_config(cfg, QUICK)
 
 
 def resolve_run_dir(cfg: HashedNetsConfig) -> Path:
@@ -63,90 +53,40 @@ def run_hashednets(cfg: HashedNetsConfig) -> dict:
         return _run(cfg)
 
 
-def _load(eff: HashedNetsConfig):
-    from ...data import load_dataset
-
-    ds = load_dataset(eff.dataset, eff.data_dir, seed=eff.seeds[0]).flat()
-    n_train = eff.train_samples if 0 < eff.train_samples < len(ds.x_train) else None
-    n_test = eff.test_samples if 0 < eff.test_samples < len(ds.x_test) else None
-    return ds.subset(n_train, n_test) if n_train or n_test else ds
-
-
 def _run(cfg: HashedNetsConfig) -> dict:
     eff = effective(cfg)
-    data = _load(eff)  # a missing dataset fails before the run directory is made
+    data = load_flat(eff)[0]  # a missing dataset fails before the run directory is made
     # every trial records the settings it depends on, so any setting may change on --resume
     with open_run(resolve_run_dir(cfg), cfg, "hashednets", may_change=lambda key: True,
                   record={"effective": config_to_dict(eff)}) as rd:
         return _run_trials(cfg, eff, data, rd.path)
 
 
-def _trial_settings(eff: HashedNetsConfig) -> dict:
-    d = config_to_dict(eff)
-    return {k: d[k] for k in TRIAL_KEYS}
-
-
-def _read_done(path: Path, settings: dict) -> dict | None:
-    try:
-        saved = io.read_json(path)
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return saved if isinstance(saved, dict) and saved.get("settings") == settings else None
-
-
 def run_trial(eff: HashedNetsConfig, data, compression: float, contender: str, seed: int, out: Path) -> dict:
     """Train one contender from `seed`; write ``out/metrics.jsonl`` (the loop's) and return its result."""
-    from ...train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, make_optimizer
-    from ...train import train_phase
+    from ...train import evaluate
 
-    x, y = data.x_train, data.y_train
     model = build(contender, data.in_features, eff.hidden, data.num_classes, compression, seed)
-    optimizer = make_optimizer("sgd", model.parameters(), lr=eff.lr, momentum=eff.momentum)
-    per_epoch = max(1, len(x) // eff.batch_size)
-    settings = LoopSettings(steps=eff.epochs * per_epoch, batch_size=eff.batch_size, log_every=per_epoch,
-                            eval_every=0, checkpoint_every=0)
-    ctx = RunContext(out, seed=seed, progress=False)
-    ctx.truncate_metrics(0)
-    diverged = None
-    try:
-        state = train_phase(ctx, PhaseState(trial_id(compression, contender, seed)), TorchEngine(model, optimizer),
-                            (x, y), SampleStream(len(x), seed), settings=settings, stream_start=0)
-        seconds = state.seconds
-    except DivergenceError as e:  # one diverged contender is a result, not the end of the sweep
-        diverged, seconds = str(e), float("nan")
-    finally:
-        ctx.close()
+    seconds, diverged, steps = train_classifier(model, data, eff, out, trial_id(compression, contender, seed), seed)
     test = evaluate(model, data.x_test, data.y_test)
     size = storage(contender, data.in_features, eff.hidden, data.num_classes, compression)
     if stored_weights(model) != size["stored_weights"]:
         raise AssertionError(f"{contender}: built {stored_weights(model)} stored weights, planned {size['stored_weights']}")
     return {"compression": compression, "contender": contender, "seed": seed, **size,
-            "steps": settings.steps, "train_seconds": seconds, "test_accuracy": test["accuracy"],
+            "steps": steps, "train_seconds": seconds, "test_accuracy": test["accuracy"],
             "test_loss": test["loss"], "diverged": diverged}
 
 
 def _run_trials(cfg: HashedNetsConfig, eff: HashedNetsConfig, data, out: Path) -> dict:
     from ...report.hashednets_report import check_claim, summarize, write_hashednets_report
 
-    settings = _trial_settings(eff)
+    settings = trial_settings(eff, TRIAL_KEYS)
     todo = [(c, k, s) for c in eff.compressions for k in CONTENDERS for s in eff.seeds]
-    trials, skipped = [], 0
-    for i, (c, k, s) in enumerate(todo, 1):
-        path = out / "trials" / trial_id(c, k, s) / "result.json"
-        saved = _read_done(path, settings) if eff.resume else None
-        if saved is not None:
-            trials.append(saved["result"])
-            skipped += 1
-            continue
-        print(f"[hashednets] {i}/{len(todo)} c={c:g} {k} seed {s} ...", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        r = run_trial(eff, data, c, k, s, path.parent)
-        io.write_json(path, {"settings": settings, "seconds": time.perf_counter() - t0, "result": r})
-        print(f"[hashednets] c={c:g} {k} seed {s}: test accuracy {r['test_accuracy']:.4f}, "
-              f"{r['stored_weights']} stored weights, {r['train_seconds']:.1f} s", file=sys.stderr, flush=True)
-        trials.append(r)
-    if skipped:
-        print(f"[hashednets] {skipped} finished trial(s) reused", file=sys.stderr, flush=True)
+    trials, skipped = run_trials(
+        "hashednets", todo, out, settings, eff.resume, trial_id,
+        lambda c, k, s, d: run_trial(eff, data, c, k, s, d),
+        lambda r: f"test accuracy {r['test_accuracy']:.4f}, {r['stored_weights']} stored weights, "
+                  f"{r['train_seconds']:.1f} s")
     summary = summarize(trials)
     results = {"experiment": "hashednets", "quick": cfg.quick, "dataset": eff.dataset,
                "train_samples": len(data.x_train), "test_samples": len(data.x_test),

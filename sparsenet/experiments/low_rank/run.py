@@ -20,18 +20,14 @@ Run directory:
 """
 from __future__ import annotations
 
-import sys
-import time
-from dataclasses import replace
 from pathlib import Path
 
 from ... import io
 from ...config import config_hash, config_to_dict
-from ...errors import DivergenceError
 from ...rundir import command_line, open_run, resolve
 from ...train import machine_info
 from ...train.runtime import runtime
-from ..hashednets.run import _read_done
+from ..trials import load_flat, quick_config, run_trials, train_classifier, trial_settings
 from .config import FULL_FRACTIONS, QUICK, LowRankConfig
 from .nets import build, pca_sample, rank_for_fraction
 
@@ -42,13 +38,7 @@ TRIAL_KEYS = ("dataset", "hidden", "pca_samples", "epochs", "batch_size", "lr", 
 
 def effective(cfg: LowRankConfig) -> LowRankConfig:
     """--quick replaces each of `QUICK`'s settings left at its default, and keeps the first seed."""
-    if not cfg.quick:
-        return cfg
-    default = LowRankConfig()
-    changes = {k: v for k, v in QUICK.items() if getattr(cfg, k) == getattr(default, k)}
-    if cfg.seeds == default.seeds:
-        changes["seeds"] = cfg.seeds[:1]
-    return replace(cfg, **changes)
+    return quick_config(cfg, QUICK)
 
 
 def resolve_run_dir(cfg: LowRankConfig) -> Path:
@@ -65,20 +55,9 @@ def run_low_rank(cfg: LowRankConfig) -> dict:
         return _run(cfg)
 
 
-def _load(eff: LowRankConfig):
-    from ...data import load_dataset
-
-    ds = load_dataset(eff.dataset, eff.data_dir, seed=eff.seeds[0])
-    shape = ds.input_shape
-    ds = ds.flat()
-    n_train = eff.train_samples if 0 < eff.train_samples < len(ds.x_train) else None
-    n_test = eff.test_samples if 0 < eff.test_samples < len(ds.x_test) else None
-    return (ds.subset(n_train, n_test) if n_train or n_test else ds), shape
-
-
 def _run(cfg: LowRankConfig) -> dict:
     eff = effective(cfg)
-    data, shape = _load(eff)  # a missing dataset fails before the run directory is made
+    data, shape = load_flat(eff)  # a missing dataset fails before the run directory is made
     with open_run(resolve_run_dir(cfg), cfg, "low-rank", may_change=lambda key: True,
                   record={"effective": config_to_dict(eff)}) as rd:
         return _run_trials(cfg, eff, data, shape, rd.path)
@@ -87,62 +66,33 @@ def _run(cfg: LowRankConfig) -> dict:
 def run_trial(eff: LowRankConfig, data, shape, dictionary: str | None, fraction: float | None, seed: int,
               out: Path, pca_data=None) -> dict:
     """Train one net from `seed`; write ``out/metrics.jsonl`` (the loop's) and return its result."""
-    from ...train import LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, make_optimizer
-    from ...train import train_phase
+    from ...train import evaluate
 
-    x, y = data.x_train, data.y_train
     n_in = data.in_features
     rank = n_in if dictionary is None else rank_for_fraction(n_in, fraction)
     model = build(dictionary, n_in, eff.hidden, data.num_classes, rank, seed, input_shape=shape, pca_data=pca_data)
-    optimizer = make_optimizer("sgd", model.parameters(), lr=eff.lr, momentum=eff.momentum)
-    per_epoch = max(1, len(x) // eff.batch_size)
-    settings = LoopSettings(steps=eff.epochs * per_epoch, batch_size=eff.batch_size, log_every=per_epoch,
-                            eval_every=0, checkpoint_every=0)
-    ctx = RunContext(out, seed=seed, progress=False)
-    ctx.truncate_metrics(0)
-    diverged = None
-    try:
-        state = train_phase(ctx, PhaseState(trial_id(dictionary, fraction, seed)), TorchEngine(model, optimizer),
-                            (x, y), SampleStream(len(x), seed), settings=settings, stream_start=0)
-        seconds = state.seconds
-    except DivergenceError as e:  # one diverged net is a result, not the end of the sweep
-        diverged, seconds = str(e), float("nan")
-    finally:
-        ctx.close()
+    seconds, diverged, steps = train_classifier(model, data, eff, out, trial_id(dictionary, fraction, seed), seed)
     test = evaluate(model, data.x_test, data.y_test)
     first = model.layers[0]
     learned = first.weight.numel() if dictionary is None else first.learned_parameters
     achieved = 0.0 if dictionary is None else first.fraction_predicted
     return {"dictionary": dictionary or "dense", "fraction": fraction, "seed": seed, "rank": rank,
             "fraction_predicted": achieved, "first_layer_learned_weights": learned,
-            "shape": f"{n_in}-{eff.hidden}-{data.num_classes}", "steps": settings.steps, "train_seconds": seconds,
+            "shape": f"{n_in}-{eff.hidden}-{data.num_classes}", "steps": steps, "train_seconds": seconds,
             "test_accuracy": test["accuracy"], "test_loss": test["loss"], "diverged": diverged}
 
 
 def _run_trials(cfg: LowRankConfig, eff: LowRankConfig, data, shape, out: Path) -> dict:
     from ...report.low_rank_report import check_claim, summarize, write_low_rank_report
 
-    settings = {k: config_to_dict(eff)[k] for k in TRIAL_KEYS}
+    settings = trial_settings(eff, TRIAL_KEYS)
     pca_data = pca_sample(data.x_train, eff.pca_samples) if "pca" in eff.dictionaries else None
     todo = [(None, None, s) for s in eff.seeds]
     todo += [(d, f, s) for d in eff.dictionaries for f in eff.fractions for s in eff.seeds]
-    trials, skipped = [], 0
-    for i, (d, f, s) in enumerate(todo, 1):
-        path = out / "trials" / trial_id(d, f, s) / "result.json"
-        saved = _read_done(path, settings) if eff.resume else None
-        if saved is not None:
-            trials.append(saved["result"])
-            skipped += 1
-            continue
-        print(f"[low-rank] {i}/{len(todo)} {trial_id(d, f, s)} ...", file=sys.stderr, flush=True)
-        t0 = time.perf_counter()
-        r = run_trial(eff, data, shape, d, f, s, path.parent, pca_data if d == "pca" else None)
-        io.write_json(path, {"settings": settings, "seconds": time.perf_counter() - t0, "result": r})
-        print(f"[low-rank] {trial_id(d, f, s)}: rank {r['rank']}, test accuracy {r['test_accuracy']:.4f}, "
-              f"{r['train_seconds']:.1f} s", file=sys.stderr, flush=True)
-        trials.append(r)
-    if skipped:
-        print(f"[low-rank] {skipped} finished trial(s) reused", file=sys.stderr, flush=True)
+    trials, skipped = run_trials(
+        "low-rank", todo, out, settings, eff.resume, trial_id,
+        lambda d, f, s, t: run_trial(eff, data, shape, d, f, s, t, pca_data if d == "pca" else None),
+        lambda r: f"rank {r['rank']}, test accuracy {r['test_accuracy']:.4f}, {r['train_seconds']:.1f} s")
     summary = summarize(trials)
     results = {"experiment": "low-rank", "quick": cfg.quick, "dataset": eff.dataset, "input_shape": list(shape),
                "train_samples": len(data.x_train), "test_samples": len(data.x_test),
