@@ -8,6 +8,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..registry import Registry
+from .compressed import build_hashed_mlp, build_kwta_mlp, build_lowrank_mlp, build_rnn
 from .convnet import build_convnet
 from .mlp import MLP
 from .spec import parse_layer_spec
@@ -81,6 +82,23 @@ def build_lenet300100(
 
 
 MODELS.register("convnet", build_convnet)  # small conv-pool-fc net (models/convnet.py)
+# the compressed layers and the recurrent net (models/compressed.py)
+MODELS.register("rnn", build_rnn)
+MODELS.register("hashed-mlp", build_hashed_mlp)
+MODELS.register("lowrank-mlp", build_lowrank_mlp)
+MODELS.register("kwta-mlp", build_kwta_mlp)
+
+# Models whose shape comes from --spec (the others have fixed or default shapes), and a small example
+# spec of each for 784 inputs and 10 classes (`example_spec`; the conformance suite builds these).
+SPEC_MODELS = ("mlp", "rnn", "hashed-mlp", "lowrank-mlp", "kwta-mlp")
+_EXAMPLE_SPECS = {"mlp": "784-16-10", "rnn": "28-16-10", "hashed-mlp": "784-16-10@1/8",
+                  "lowrank-mlp": "784-16-10@8:dct", "kwta-mlp": "784-16-10@0.25"}
+
+
+def example_spec(name: str) -> str | None:
+    """A small spec model `name` builds from with 784 inputs and 10 classes (None: it needs none).
+    A builder registered later declares its own as ``builder.example_spec = "..."``."""
+    return getattr(MODELS.get(name), "example_spec", _EXAMPLE_SPECS.get(name))
 
 
 def model_names() -> list[str]:

@@ -30,10 +30,13 @@ class ElmanRNN(nn.Module):
         self.input_size, self.hidden_size = input_size, hidden_size
         self.ih = nn.Linear(input_size, hidden_size, bias=bias)
         self.hh = nn.Linear(hidden_size, hidden_size, bias=bias)
-        bound = hidden_size ** -0.5  # torch.nn.RNN's init: U(-1/sqrt(H), 1/sqrt(H)) for every tensor
+        # Fan-in init, U(-1/sqrt(fan_in), 1/sqrt(fan_in)): W_ih and b_ih by the inputs, W_hh and b_hh
+        # by H. torch.nn.RNN uses 1/sqrt(H) for W_ih too, which makes the input weights vanish as H
+        # grows; a wide net pruned to a fixed budget then starts from inputs it can barely see.
         with torch.no_grad():
-            for p in self.parameters():
-                p.uniform_(-bound, bound)
+            for layer, fan_in in ((self.ih, input_size), (self.hh, hidden_size)):
+                for p in layer.parameters():
+                    p.uniform_(-fan_in ** -0.5, fan_in ** -0.5)
 
     @classmethod
     def from_torch(cls, rnn: nn.RNN) -> "ElmanRNN":
@@ -58,32 +61,61 @@ class ElmanRNN(nn.Module):
             raise SparsenetError("ElmanRNN got a sequence of length 0; give at least one time step")
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        states = self._run(x, h0, keep=True)
+        return torch.stack(states, 1), states[-1]
+
+    def last_state(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
+        """h_T only: the same recurrence as `forward` without stacking the T states (a classifier's path)."""
+        return self._run(x, h0, keep=False)[-1]
+
+    def _run(self, x: torch.Tensor, h0: torch.Tensor | None, keep: bool) -> list[torch.Tensor]:
         self.check_input(x)
         B, T, _ = x.shape
-        pre = self.ih(x.reshape(B * T, self.input_size)).reshape(B, T, self.hidden_size)
         h = x.new_zeros(B, self.hidden_size) if h0 is None else h0
         if h.shape != (B, self.hidden_size):
             raise SparsenetError(f"h0 must have shape ({B}, {self.hidden_size}), got {tuple(h.shape)}")
-        outs = []
-        for t in range(T):
-            h = torch.tanh(pre[:, t] + self.hh(h))
-            outs.append(h)
-        return torch.stack(outs, 1), h
+        # Time-major rows (t, b): step t's input projection is one block of B rows, a view whose
+        # rows are contiguous for nn.Linear and whose columns are for SparseLinear's feature-major
+        # output. split, not indexing: the backward of T index views builds T zero (B, T, H) tensors.
+        pre = self.ih(x.transpose(0, 1).reshape(T * B, self.input_size))
+        states = []
+        for pre_t in pre.split(B, 0):
+            h = torch.tanh(pre_t + self.hh(h))
+            if keep or not states:
+                states.append(h)
+            else:
+                states[0] = h
+        return states
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, tanh"
 
 
 class RNNClassifier(nn.Module):
-    """`ElmanRNN` then a linear readout of the last hidden state: logits ``(B, classes)``."""
+    """`ElmanRNN` then a linear readout of the last hidden state: logits ``(B, classes)``.
 
-    def __init__(self, input_size: int, hidden_size: int, num_classes: int, *, bias: bool = True):
+    With `seq_len`, a flat batch ``(B, seq_len * input_size)`` is read as ``seq_len`` steps of
+    ``input_size`` values (row-major: an image flattened row by row gives its rows), so the model
+    trains on the flat tensors of `sparsenet.data` like an MLP; ``(B, T, input_size)`` always works.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_classes: int, *, bias: bool = True,
+                 seq_len: int | None = None):
         super().__init__()
+        if seq_len is not None and (not isinstance(seq_len, int) or isinstance(seq_len, bool) or seq_len < 1):
+            raise SparsenetError(f"RNNClassifier seq_len={seq_len!r} must be a positive integer or None")
         self.rnn = ElmanRNN(input_size, hidden_size, bias=bias)
         self.readout = nn.Linear(hidden_size, num_classes)
+        self.seq_len = seq_len
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.readout(self.rnn(x)[1])
+        if self.seq_len is not None and torch.is_tensor(x) and x.dim() != 3:
+            per = self.seq_len * self.rnn.input_size
+            if x.dim() < 2 or x[0].numel() != per:
+                raise SparsenetError(f"RNNClassifier(seq_len={self.seq_len}) expects (B, {per}) flat or "
+                                     f"(B, {self.seq_len}, {self.rnn.input_size}) inputs, got {tuple(x.shape)}")
+            x = x.reshape(x.shape[0], self.seq_len, self.rnn.input_size)
+        return self.readout(self.rnn.last_state(x))
 
 
 __all__ = ["ElmanRNN", "RNNClassifier"]

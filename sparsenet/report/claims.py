@@ -50,13 +50,13 @@ def _value(table: WidthTable, width: int, variant: str, field: str) -> float:
     return math.nan if cell is None else getattr(cell, field)
 
 
-def check_accuracy(table: WidthTable, variant: str = "sparse") -> Claim:
+def check_accuracy(table: WidthTable, variant: str = "sparse", min_width: int = ACC_MIN_WIDTH) -> Claim:
     noun = _NOUN.get(variant, variant)
     statement = (f"{noun} accuracy within {ACC_TOLERANCE_POINTS:g} points of dense at every "
-                 f"width ≥ {ACC_MIN_WIDTH}")
-    widths = [w for w in table if w >= ACC_MIN_WIDTH]
+                 f"width ≥ {min_width}")
+    widths = [w for w in table if w >= min_width]
     if not widths:
-        return Claim("a", statement, NA, f"no width ≥ {ACC_MIN_WIDTH} was run", variant)
+        return Claim("a", statement, NA, f"no width ≥ {min_width} was run", variant)
     parts, failed, missing = [], False, False
     for w in widths:
         dense = _value(table, w, "dense", "accuracy")

@@ -69,7 +69,9 @@ def plot_accuracy_vs_noise(summary: Sequence[Mapping[str, Any]], path: Path, dat
         ax.errorbar([float(lv) for lv in levels], [100 * r["accuracy"][lv]["mean"] for lv in levels],
                     yerr=[100 * r["accuracy"][lv]["std"] for lv in levels], color=color, marker=marker, linestyle=ls,
                     capsize=3, markersize=5, label=f"{MODEL_LABELS.get(r['model'], r['model'])} "
-                                                   f"(noise score {r['noise_score']['mean']:,.0f})")
+                                                   f"(noise score {r['noise_score']['mean']:,.0f}"
+                                                   + (f" ± {r['noise_score']['std']:,.0f})" if r['noise_score'].get('n', 1) > 1
+                                                      else ")"))
     ax.set(title=f"{dataset}: test accuracy under additive Gaussian input noise",
            xlabel="noise std (fraction of the input range; 0 = clean)", ylabel="test accuracy (%)")
     ax.grid(alpha=0.3)

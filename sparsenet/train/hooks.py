@@ -97,6 +97,44 @@ def merge_hooks(first: Iterable, second: Iterable) -> list:
     return out + [h for h in second if not any(h is o for o in out)]
 
 
+class GradClip(Hook):
+    """Rescale the gradients after each backward so their global 2-norm is at most `max_norm`
+    (`torch.nn.utils.clip_grad_norm_`), the usual guard of recurrent nets against exploding BPTT
+    gradients. Sparse layers clip their live weights' gradients only, so it is O(nnz)."""
+
+    def __init__(self, max_norm: float):
+        if not isinstance(max_norm, (int, float)) or isinstance(max_norm, bool) or not max_norm > 0:
+            raise SparsenetError(f"GradClip max_norm={max_norm!r} must be a positive number")
+        self.max_norm = float(max_norm)
+
+    def after_backward(self, c: StepContext) -> None:
+        torch.nn.utils.clip_grad_norm_([p for p in c.model.parameters() if p.grad is not None], self.max_norm)
+
+
+class BoostDecay(Hook):
+    """Decays the boost strength of every k-winners layer (any module with `update_boost_strength`,
+    e.g. `sparsenet.nn.KWinners`) once per epoch: after each `steps_per_epoch` optimizer steps, as
+    Ahmad & Scheinkman (2019) do. `sparsenet train` adds it to models that have such layers."""
+
+    def __init__(self, steps_per_epoch: int):
+        if isinstance(steps_per_epoch, bool) or not isinstance(steps_per_epoch, int) or steps_per_epoch < 1:
+            raise SparsenetError(f"BoostDecay steps_per_epoch={steps_per_epoch!r} must be a positive integer")
+        self.steps_per_epoch = steps_per_epoch
+        self.epochs_done = 0
+
+    @staticmethod
+    def wants(model: nn.Module) -> bool:
+        """Whether `model` has a layer whose boost strength decays."""
+        return any(callable(getattr(m, "update_boost_strength", None)) for m in model.modules())
+
+    def after_step(self, c: StepContext) -> None:
+        if c.step % self.steps_per_epoch == 0:
+            self.epochs_done += 1
+            for m in c.model.modules():
+                if callable(getattr(m, "update_boost_strength", None)):
+                    m.update_boost_strength()
+
+
 class MaskHook(Hook):
     """Pruned weights get no gradient and stay exactly zero.
 
@@ -142,5 +180,5 @@ class SnapshotHook(Hook):
             self._take(c)
 
 
-__all__ = ["HOOK_METHODS", "Hook", "MaskHook", "SnapshotHook", "StepContext", "check_supported", "merge_hooks",
+__all__ = ["HOOK_METHODS", "BoostDecay", "GradClip", "Hook", "MaskHook", "SnapshotHook", "StepContext", "check_supported", "merge_hooks",
            "overridden"]

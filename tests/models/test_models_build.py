@@ -6,7 +6,7 @@ from sparsenet.models import MLP, build_model, model_names
 
 
 def test_model_names():
-    assert model_names() == ["convnet", "lenet300100", "mlp"]
+    assert model_names() == ["convnet", "hashed-mlp", "kwta-mlp", "lenet300100", "lowrank-mlp", "mlp", "rnn"]
 
 
 def test_build_mlp():

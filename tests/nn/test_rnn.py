@@ -88,3 +88,40 @@ def test_bad_sequences_are_one_line_errors(bad):
     assert "\n" not in str(e.value)
     with pytest.raises(SparsenetError, match="hidden_size"):
         ElmanRNN(5, 0)
+
+
+def test_last_state_is_the_last_output_and_classifier_reads_flat_rows():
+    torch.manual_seed(1)
+    rnn = ElmanRNN(4, 6)
+    x = torch.randn(3, 5, 4)
+    outs, h = rnn(x)
+    torch.testing.assert_close(rnn.last_state(x), h)
+    torch.testing.assert_close(outs[:, -1], h)
+    clf = RNNClassifier(4, 6, 3, seq_len=5)
+    torch.testing.assert_close(clf(x.reshape(3, 20)), clf(x))  # a flat batch is 5 steps of 4 values
+    with pytest.raises(SparsenetError, match=r"expects \(B, 20\) flat or \(B, 5, 4\)"):
+        clf(torch.randn(3, 21))
+    with pytest.raises(SparsenetError, match="seq_len=0"):
+        RNNClassifier(4, 6, 3, seq_len=0)
+
+
+def test_init_is_uniform_by_fan_in():
+    torch.manual_seed(0)
+    rnn = ElmanRNN(4, 400)
+    for layer, fan_in in ((rnn.ih, 4), (rnn.hh, 400)):
+        for p in layer.parameters():
+            bound = fan_in ** -0.5
+            assert p.abs().max() <= bound and p.abs().max() > 0.9 * bound  # fills its range
+
+
+def test_grad_clip_hook_caps_the_global_norm_and_refuses_bad_norms():
+    from sparsenet.train import GradClip, StepContext
+
+    model = RNNClassifier(2, 5, 3)
+    model(torch.randn(4, 6, 2)).square().sum().mul(1e3).backward()
+    GradClip(0.5).after_backward(StepContext(model))
+    norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in model.parameters()]))
+    assert norm == pytest.approx(0.5, rel=1e-4)
+    for bad in (0, -1.0, True, "1"):
+        with pytest.raises(SparsenetError, match="max_norm"):
+            GradClip(bad)

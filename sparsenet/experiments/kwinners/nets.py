@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ...nn import KWinners, SparseLinear
-from ...train.hooks import Hook
+from ...train.hooks import BoostDecay  # noqa: F401  (re-exported: the hook lives in the library)
 
 
 class Stack(nn.Module):
@@ -53,21 +53,6 @@ def stored_weights(model: Stack) -> int:
     """Weights stored (CSR values or dense entries), biases aside."""
     return sum(layer.values.numel() if isinstance(layer, SparseLinear) else layer.weight.numel()
                for layer in model.layers)
-
-
-class BoostDecay(Hook):
-    """Calls `update_boost_strength()` of every KWinners in the model after each `steps_per_epoch` steps."""
-
-    def __init__(self, steps_per_epoch: int):
-        self.steps_per_epoch = steps_per_epoch
-        self.epochs_done = 0
-
-    def after_step(self, c) -> None:
-        if c.step % self.steps_per_epoch == 0:
-            self.epochs_done += 1
-            for m in c.model.modules():
-                if isinstance(m, KWinners):
-                    m.update_boost_strength()
 
 
 __all__ = ["BoostDecay", "Stack", "build", "stored_weights"]

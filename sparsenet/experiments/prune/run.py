@@ -35,6 +35,7 @@ from ...data import data_seed, load_dataset
 from ...errors import ConfigError
 from ...masks import apply_masks, count_live, count_total, full_masks, layer_stats, prunable_names, save_masks
 from ...models import build_model
+from ...models.builders import SPEC_MODELS
 from ...prune import ScheduledPruning, density_masks, han_schedule, prune, shrink, unit_links
 from ...schedules import gradual, iterative
 from ...train import (LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine, evaluate, machine_info,
@@ -67,7 +68,7 @@ def point_id(criterion: str, sparsity: float | None) -> str:
 
 def _model(cfg: PruneConfig, data) -> nn.Module:
     """Built (and initialised) on CPU, then moved to --device: the same start on every device."""
-    spec = cfg.spec if cfg.model in ("mlp", "convnet") else None
+    spec = cfg.spec if cfg.model in (*SPEC_MODELS, "convnet") else None
     return build_model(cfg.model, spec=spec, activation=cfg.activation, in_features=data.in_features,
                        num_classes=data.num_classes).to(cfg.device)
 

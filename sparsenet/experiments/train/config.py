@@ -18,7 +18,7 @@ class TrainConfig:
     data_dir: str | None = option(None, help=choices.DATA_DIR_HELP)
     data_seed: int | None = option(None, help=choices.DATA_SEED_HELP)
     model: str = option("mlp", help="model name", choices=choices.models)
-    spec: str = option("784-300-100-10", help="layer sizes for --model mlp, e.g. 784-300-100-10")
+    spec: str = option("784-300-100-10", help="layer sizes for --model mlp, e.g. 784-300-100-10; rnn F-H-C (28-128-10), hashed-mlp 784-1000-10@1/64, lowrank-mlp 784-300-10@196:dct, kwta-mlp 784-1000-1000-10@0.1 (sparsenet/models/compressed.py)")
     activation: str | None = option(None, help="hidden activation (default: the model's own: tanh for mlp, as in the seed; relu for lenet300100 and convnet)", choices=choices.activations)
     leaky_slope: float = option(0.01, help="negative slope of leaky_relu", check=non_negative)
     optimizer: str = option("sgd", help="optimizer", choices=choices.optimizers)

@@ -8,7 +8,7 @@ from ...errors import ConfigError
 from ...masks import budget_masks, count_live, halving_masks, prunable_names, select_layerwise, select_global
 from ...masks import apply_masks, magnitude_scores, remove_unconnected
 from ...masks.output_first import output_first_masks
-from ...nn import SparseLinear, sparsify
+from ...nn import HashedLinear, LowRankLinear, SparseLinear, sparsify
 from ..feasibility import check_keeps_weights, check_pruned
 
 
@@ -109,9 +109,28 @@ def weight_layers(model: nn.Module):
     return [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Linear, SparseLinear))]
 
 
+def stored_layers(model: nn.Module):
+    """(module name, layer) for every weight layer a result counts: Linear, SparseLinear and the
+    compressed layers (HashedLinear, LowRankLinear)."""
+    kinds = (nn.Linear, SparseLinear, HashedLinear, LowRankLinear)
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, kinds)]
+
+
+def stored_weights(layer: nn.Module) -> int:
+    """Weights a layer stores: CSR values, hash buckets, the learned factor V (plus U when it
+    trains), or the dense matrix."""
+    if isinstance(layer, SparseLinear):
+        return layer.nnz
+    if isinstance(layer, HashedLinear):
+        return layer.buckets
+    if isinstance(layer, LowRankLinear):
+        return layer.learned_parameters
+    return layer.weight.numel()
+
+
 def live_weight_count(model: nn.Module) -> int:
-    return sum(m.nnz if isinstance(m, SparseLinear) else m.weight.numel() for _, m in weight_layers(model))
+    return sum(stored_weights(m) for _, m in stored_layers(model))
 
 
 __all__ = ["select_masks", "prune_model", "check_prune_feasible", "pruned_names", "weight_layers",
-           "live_weight_count", "count_live"]
+           "live_weight_count", "count_live", "stored_layers", "stored_weights"]

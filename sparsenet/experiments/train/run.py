@@ -27,15 +27,17 @@ from ...data import data_seed, load_dataset
 from ...errors import ConfigError
 from ...masks import save_masks
 from ...models import build_model
+from ...models.builders import SPEC_MODELS
 from ...nn import SparseLinear, sparsify
 from ...train.execution import prepare_execution
-from ...train import (FusedEngine, LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine,
+from ...train import (BoostDecay, FusedEngine, LoopSettings, PhaseState, RunContext, SampleStream, TorchEngine,
                      evaluate, fused_unsupported_reason, machine_info, make_optimizer, train_phase)
 from ...rundir import open_run, resolve
 from ...train.context import Segments
 from ...train.runtime import runtime
 from ...train.health import logged_losses, run_warning
-from .pruning import check_prune_feasible, live_weight_count, prune_model, select_masks, weight_layers
+from .pruning import (check_prune_feasible, live_weight_count, prune_model, select_masks, stored_layers,
+                      stored_weights, weight_layers)
 from .config import TrainConfig
 
 VERSION = "0.1.0"
@@ -55,7 +57,7 @@ def load_data(cfg: TrainConfig):
 def new_model(cfg: TrainConfig, data) -> nn.Module:
     """The seeded model, initialised on CPU (the same start on every device), then moved to --device."""
     torch.manual_seed(cfg.seed)
-    spec = cfg.spec if cfg.model == "mlp" else None
+    spec = cfg.spec if cfg.model in SPEC_MODELS else None
     return build_model(cfg.model, spec=spec, activation=cfg.activation, in_features=data.in_features,
                        num_classes=data.num_classes, leaky_slope=cfg.leaky_slope).to(cfg.device)
 
@@ -158,6 +160,8 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
     used = {}
 
     def run_phase(phase, steps, model, start, resume_state, hooks=(), extra=None):
+        if BoostDecay.wants(model):  # k-winners layers: their boost strength decays once per epoch
+            hooks = [*hooks, BoostDecay(max(1, X.shape[0] // B))]
         engine = make_engine(cfg, model, hooks)
         used["engine"] = engine.name
         state = PhaseState(phase)
@@ -232,16 +236,15 @@ def _run(cfg, ctx: RunContext, data, model, ckpt) -> dict:
     io.save_tensors(snaps / "weights_final.safetensors", w)
     io.save_tensors(snaps / "grads_final.safetensors", g)
     io.save_tensors(ctx.out_dir / "model.safetensors", model.state_dict())
-    layers = [{"name": f"{n}.weight", "shape": [l.out_features, l.in_features],
-               "live": l.nnz if isinstance(l, SparseLinear) else l.weight.numel(),
-               "total": l.out_features * l.in_features} for n, l in weight_layers(model)]
+    layers = [{"name": f"{n}.weight", "shape": [l.out_features, l.in_features], "live": stored_weights(l),
+               "total": l.out_features * l.in_features} for n, l in stored_layers(model)]
     results = {
         "experiment": "train", "data_seed": data_seed(cfg.dataset, cfg.data_seed),
         "test_accuracy": final["accuracy"], "test_loss": final["loss"],
         "live_weights": live_weight_count(model), "total_weights": total_weights,
         "train_seconds": sum(seconds.values()), "phase_seconds": seconds, "segments": segments.records(),
         "layers": layers,
-        "hidden_units": [l.out_features for _, l in weight_layers(model)][:-1],
+        "hidden_units": [l.out_features for _, l in stored_layers(model)][:-1],
         "engine": used["engine"], "machine": machine_info(cfg.device),
         "execution": {"mode": cfg.execution, "layers": execution.choices} if execution else None,
         "compile_seconds": _compile_seconds(used["engine"]),
