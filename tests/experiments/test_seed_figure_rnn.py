@@ -109,7 +109,7 @@ def test_images_are_read_row_by_row_with_channels_side_by_side():
 @pytest.mark.parametrize("args, needle", [
     (["--input-budget", "0"], "--input-budget 0"),
     (["--recurrent-budget", "-5"], "--recurrent-budget -5"),
-    (["--widths", "16,16"], "repeats a width"),
+    (["--widths", "16,16"], "--widths 16,16 repeats a value"),
     (["--samples", "8", "--batch-size", "32"], "less than one batch"),
     (["--optimizer", "lbfgs"], "--optimizer lbfgs"),
 ])

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...config.checks import check_no_repeats, check_seed_list
 from ...config import non_negative, option, positive
-from ...errors import ConfigError
 from ...rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
 from ...train.runtime import THREADS_HELP, check_threads
 from .. import choices
@@ -48,9 +48,5 @@ class HashedNetsConfig:
     resume: bool = option(False, help=RESUME_HELP + " (finished trials are reused)")
 
     def validate(self) -> None:
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
-            raise ConfigError(f"--seeds {','.join(map(str, self.seeds))} must be distinct, non-negative and "
-                              "non-empty, e.g. --seeds 0,1,2")
-        if len(set(self.compressions)) != len(self.compressions):
-            raise ConfigError(f"--compressions {','.join(f'{c:g}' for c in self.compressions)} repeats a value; "
-                              "give each compression once")
+        check_seed_list(self.seeds)
+        check_no_repeats(self.compressions, "--compressions", "compression")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...config.checks import check_no_repeats, check_seed_list
 from ...config import non_negative, option, positive
 from ...errors import ConfigError
 from ...rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
@@ -51,12 +52,8 @@ class LowRankConfig:
     resume: bool = option(False, help=RESUME_HELP + " (finished trials are reused)")
 
     def validate(self) -> None:
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or min(self.seeds) < 0:
-            raise ConfigError(f"--seeds {','.join(map(str, self.seeds))} must be distinct, non-negative and "
-                              "non-empty, e.g. --seeds 0,1,2")
-        if len(set(self.fractions)) != len(self.fractions):
-            raise ConfigError(f"--fractions {','.join(f'{f:g}' for f in self.fractions)} repeats a value; "
-                              "give each fraction once")
+        check_seed_list(self.seeds)
+        check_no_repeats(self.fractions, "--fractions", "fraction")
         if not self.dictionaries or len(set(self.dictionaries)) != len(self.dictionaries):
             raise ConfigError(f"--dictionaries {','.join(self.dictionaries)} must be non-empty without repeats, "
                               f"e.g. --dictionaries {','.join(DICTIONARY_CHOICES)}")

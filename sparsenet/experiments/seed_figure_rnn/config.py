@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ...config.checks import check_no_repeats
 from ...config import all_positive, non_negative, option, positive
 from ...errors import ConfigError
 from ...rundir import OUT_HELP, RESUME_HELP, RUN_DIR_HELP
@@ -66,8 +67,7 @@ class SeedFigureRNNConfig:
     progress: bool = option(True, help="show progress bars on a terminal")
 
     def validate(self) -> None:
-        if len(set(self.widths)) != len(self.widths):
-            raise ConfigError(f"--widths {','.join(map(str, self.widths))} repeats a width; give each once")
+        check_no_repeats(self.widths, "--widths", "width")
         if self.samples < self.batch_size:
             raise ConfigError(f"--samples {self.samples} is less than one batch (--batch-size {self.batch_size}); "
                               "give at least one batch")
