@@ -6,6 +6,7 @@ from torch import nn
 
 from sparsenet import io
 from sparsenet.cli import main
+from tests.refusals import assert_refused
 from sparsenet.experiments.kwinners.nets import build, stored_weights
 from sparsenet.experiments.kwinners.noise import noise_correct, noise_score, noisy
 from sparsenet.nn import KWinners, SparseLinear
@@ -127,9 +128,4 @@ def test_summary_mean_and_sample_std_by_hand():
     (["--epochs", "0"], "--epochs 0"),
 ])
 def test_bad_input_is_one_line(extra, needle, tmp_path, capsys):
-    rc = main(QUICK + ["--run-dir", str(tmp_path / "r")] + extra)
-    err = capsys.readouterr().err.strip()
-    assert rc == 2
-    assert len(err.splitlines()) == 1 and err.startswith("sparsenet: error:")
-    assert needle in err
-    assert not (tmp_path / "r").exists()
+    assert_refused(QUICK + extra, tmp_path / "r", capsys, needle)

@@ -6,6 +6,7 @@ import torch
 
 from sparsenet import io
 from sparsenet.cli import main
+from tests.refusals import assert_refused
 from sparsenet.experiments.low_rank.nets import build, rank_for_fraction, spatial_shape
 from sparsenet.nn import LowRankLinear
 from sparsenet.report.low_rank_report import check_claim, summarize
@@ -117,9 +118,4 @@ def test_summary_mean_and_sample_std_by_hand():
     (["--seeds", "0,0"], "--seeds"),
 ])
 def test_bad_input_is_one_line(extra, needle, tmp_path, capsys):
-    rc = main(QUICK + ["--run-dir", str(tmp_path / "r")] + extra)
-    err = capsys.readouterr().err.strip()
-    assert rc == 2
-    assert len(err.splitlines()) == 1 and err.startswith("sparsenet: error:")
-    assert needle in err
-    assert not (tmp_path / "r").exists()
+    assert_refused(QUICK + extra, tmp_path / "r", capsys, needle)
