@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -40,15 +41,49 @@ def config_flags(module: str, cls: str) -> Callable[[argparse.ArgumentParser], N
     return setup
 
 
+PLUGINS_ENV = "SPARSENET_PLUGINS"
+
+
 def discover() -> list[str]:
     """Import every experiment package's `command` module (a module already imported is not run
-    again, so this is idempotent); return their names."""
-    return import_modules(__package__, in_subpackages="command")
+    again, so this is idempotent), then the modules named in $SPARSENET_PLUGINS (comma-separated:
+    your own experiments, registered in `EXPERIMENTS`; sweep trial processes and Ray workers get
+    the variable too); return their names."""
+    names = import_modules(__package__, in_subpackages="command")
+    for module in filter(None, (m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(","))):
+        try:
+            importlib.import_module(module)
+        except ImportError as e:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"cannot import {module!r} named in ${PLUGINS_ENV}: {e}; fix the module name "
+                              "or PYTHONPATH") from None
+        names.append(module)
+    return names
 
 
 COMMANDS: Registry[Command] = Registry("command", discover=discover)
 # name -> (factory, help); factory() -> (config class, run, run dir of a config)
 REPRODUCTIONS: Registry[tuple] = Registry("reproduction", discover=discover)
+# The commands that write one run directory from one config, for `sparsenet sweep`:
+# name -> factory; factory() -> (config class, run(cfg) -> results, run dir of a config)
+EXPERIMENTS: Registry[Callable[[], tuple]] = Registry("experiment", discover=discover)
+
+
+def experiment_kinds() -> list[str]:
+    """Every experiment a sweep can run: the commands in `EXPERIMENTS` and the reproductions."""
+    return sorted(set(EXPERIMENTS.names()) | set(REPRODUCTIONS.names()))
+
+
+def experiment(kind: str) -> tuple:
+    """(config class, run, run dir of a config) of `kind`, a command or a reproduction name."""
+    if kind in EXPERIMENTS:
+        return EXPERIMENTS.get(kind)()
+    if kind in REPRODUCTIONS:
+        return REPRODUCTIONS.get(kind)[0]()
+    from ..errors import ConfigError
+
+    raise ConfigError(f"unknown experiment {kind!r}; valid experiments: {', '.join(experiment_kinds())}")
 
 
 def lazy_exports(package: str, exports: dict[str, list[str]]) -> tuple[Callable[[str], Any], list[str]]:
@@ -65,4 +100,5 @@ def lazy_exports(package: str, exports: dict[str, list[str]]) -> tuple[Callable[
     return __getattr__, sorted(where)
 
 
-__all__ = ["COMMANDS", "Command", "REPRODUCTIONS", "config_flags", "discover", "lazy_exports"]
+__all__ = ["COMMANDS", "Command", "EXPERIMENTS", "REPRODUCTIONS", "config_flags", "discover", "experiment",
+           "experiment_kinds", "lazy_exports"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..registry import COMMANDS, Command, config_flags
+from ..registry import COMMANDS, EXPERIMENTS, Command, config_flags
 
 setup = config_flags("sparsenet.experiments.dst.config", "DstConfig")
 
@@ -37,3 +37,14 @@ def run(args: argparse.Namespace) -> None:
 
 COMMANDS.register("dst", Command("dynamic sparse training on the sparse kernels: static, SET, RigL, SNFS and "
                                  "grow-then-prune, methods x seeds, resumable, with a report", setup, run))
+
+
+def experiment():
+    """(config class, run, run directory of a config) for `sparsenet sweep`, imported when used."""
+    from .config import DstConfig
+    from .run import resolve_run_dir, run_dst
+
+    return DstConfig, run_dst, resolve_run_dir
+
+
+EXPERIMENTS.register("dst", experiment)

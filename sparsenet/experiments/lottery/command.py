@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..registry import COMMANDS, Command, config_flags
+from ..registry import COMMANDS, EXPERIMENTS, Command, config_flags
 
 
 setup = config_flags("sparsenet.experiments.lottery.config", "LotteryConfig")
@@ -34,5 +34,16 @@ def run(args: argparse.Namespace) -> int:
 
 COMMANDS.register("lottery", Command("lottery tickets: IMP with rewinding (resumable levels), controls, "
                                      "supermasks, early-bird, edge-popup, sparse double descent", setup, run))
+
+
+def experiment():
+    """(config class, run, run directory of a config) for `sparsenet sweep`, imported when used."""
+    from .config import LotteryConfig
+    from .run import resolve_run_dir, run_lottery
+
+    return LotteryConfig, run_lottery, resolve_run_dir
+
+
+EXPERIMENTS.register("lottery", experiment)
 
 __all__ = ["run", "setup"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..registry import COMMANDS, Command, config_flags
+from ..registry import COMMANDS, EXPERIMENTS, Command, config_flags
 
 
 setup = config_flags("sparsenet.experiments.prune.config", "PruneConfig")
@@ -37,3 +37,14 @@ def run(args: argparse.Namespace) -> None:
 COMMANDS.register("prune", Command("prune a trained (or initial) model: criteria x sparsities x allocation x "
                                    "structure x schedule, optional retraining; several = a comparison figure",
                                    setup, run))
+
+
+def experiment():
+    """(config class, run, run directory of a config) for `sparsenet sweep`, imported when used."""
+    from .config import PruneConfig
+    from .run import resolve_run_dir, run_prune
+
+    return PruneConfig, run_prune, resolve_run_dir
+
+
+EXPERIMENTS.register("prune", experiment)

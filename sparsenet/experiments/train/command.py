@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..registry import COMMANDS, Command, config_flags
+from ..registry import COMMANDS, EXPERIMENTS, Command, config_flags
 
 
 setup = config_flags("sparsenet.experiments.train.config", "TrainConfig")
@@ -29,3 +29,14 @@ def run(args: argparse.Namespace) -> None:
 
 COMMANDS.register("train", Command("train a model: optional dense burn-in, pruning, then sparse training",
                                    setup, run))
+
+
+def experiment():
+    """(config class, run, run directory of a config) for `sparsenet sweep`, imported when used."""
+    from .config import TrainConfig
+    from .run import resolve_run_dir, run_train
+
+    return TrainConfig, run_train, resolve_run_dir
+
+
+EXPERIMENTS.register("train", experiment)
