@@ -30,4 +30,4 @@ if [ -z "${TORCH_INDEX_URL:-}" ] \
   TORCH_INDEX_URL="$CPU_INDEX"  # no local wheel: take the CPU build from PyTorch's index
 fi
 "$VENV/bin/pip" install -q "$TORCH_PIN" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
-"$VENV/bin/pip" install -q -e ".[test]"
+"$VENV/bin/pip" install -q -e ".[test,ray]"
