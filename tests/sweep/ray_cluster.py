@@ -106,9 +106,10 @@ def _session_pids(sids: set[int]) -> list[int]:
     return pids
 
 
-def kill_sessions(sids: set[int], grace_s: float = 10.0) -> list[int]:
+def kill_sessions(sids: set[int], grace_s: float = 3.0) -> list[int]:
     """SIGTERM every process of the sessions, SIGKILL what is left after `grace_s`; return the pids
-    still alive after that (empty when all are gone)."""
+    still alive after that (empty when all are gone). The grace is short on purpose: gcs_server,
+    the raylets and their agents ignore SIGTERM for 8 s and more, and a test cluster keeps nothing."""
     for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
         for pid in _session_pids(sids):
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -219,6 +220,18 @@ def local_ray_cluster(log_dir: Path | str, nodes: int = 2, cpus_per_node: int = 
             raise RayClusterError(f"Ray processes {left} survived SIGKILL after the cluster stopped")
 
 
+NODE_SESSIONS: dict[str, list[int]] = {}  # address -> each node's `ray start` session, head first
+
+
+def kill_node(address: str, index: int) -> None:
+    """Kill node `index` (1 = the first worker node) of the cluster at `address` with SIGKILL, as a
+    machine that is lost would go: its raylet, its workers and whatever they started."""
+    sid = NODE_SESSIONS[address][index]
+    for pid in _session_pids({sid}):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
 def _start(nodes: int, cpus: int, temp_dirs: list[Path], log_dir: Path, sids: set[int],
            timeout_s: float) -> str:
     """Start the head, then the worker nodes, then wait for all of them; return the address."""
@@ -229,12 +242,14 @@ def _start(nodes: int, cpus: int, temp_dirs: list[Path], log_dir: Path, sids: se
         node_ports = ports[:8] if i == 0 else ports[8 + 6 * (i - 1):8 + 6 * i]
         args = ["--head"] if i == 0 else ["--address", address]
         args += _node_args(i == 0, node_ports, temp_dirs[i], cpus)
+        before = set(sids)
         _ray_start(args, log_dir / f"ray-start-{i}.log", sids, max(deadline - time.monotonic(), 1.0))
+        NODE_SESSIONS.setdefault(address, []).extend(sorted(sids - before))
     state = _wait_for_nodes(address, nodes, max(deadline - time.monotonic(), 5.0))
     if state["alive"] < nodes or state["cpus"] < nodes * cpus:
         raise RayClusterError(f"{state['alive']} of {nodes} Ray nodes alive ({state['cpus']:g} of "
                               f"{nodes * cpus} CPUs) after {timeout_s:.0f} s")
     return address
 
-__all__ = ["RayClusterError", "free_ports", "kill_sessions", "local_ray_cluster", "logs_tail",
+__all__ = ["RayClusterError", "free_ports", "kill_node", "kill_sessions", "local_ray_cluster", "logs_tail",
            "ray_available", "ray_executable", "requires_ray", "skip_unless_ray"]

@@ -4,6 +4,8 @@ trials on both nodes, and a cluster that cannot be reached is one line before an
 CI installs the `ray` extra (scripts/setup.sh); without Ray these tests skip."""
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -37,10 +39,15 @@ seed = [0, 1]
 """
 
 
-@pytest.fixture
-def plugin_env(monkeypatch):
-    monkeypatch.setenv("SPARSENET_PLUGINS", "tests.sweep.flaky")
-    monkeypatch.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """One real two-node cluster for the tests below (the last one kills its second node); trial
+    processes find the test experiment through $SPARSENET_PLUGINS."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SPARSENET_PLUGINS", "tests.sweep.flaky")
+        mp.setenv("PYTHONPATH", str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        with local_ray_cluster(tmp_path_factory.mktemp("ray"), nodes=2, cpus_per_node=1) as address:
+            yield address
 
 
 def _results(path: Path) -> dict:
@@ -73,14 +80,13 @@ def test_local_and_ray_executors_give_identical_trials(tmp_path):
     assert agg_a == agg_b
 
 
-def test_a_two_node_cluster_runs_trials_on_both_nodes(tmp_path, plugin_env):
+def test_a_two_node_cluster_runs_trials_on_both_nodes(tmp_path, cluster):
     path = tmp_path / "two.toml"
     path.write_text('[sweep]\nexperiment = "flaky"\nname = "two"\n[base]\nsleep = 2.0\n'
                     "[grid]\nseed = [0, 1, 2, 3]\n")
     out = tmp_path / "runs"
-    with local_ray_cluster(tmp_path / "ray", nodes=2, cpus_per_node=1) as address:
-        rc = main(["sweep", "--config", str(path), "--out", str(out), "--executor", "ray",
-                   "--address", address, "--threads-per-trial", "1", "--no-progress"])
+    rc = main(["sweep", "--config", str(path), "--out", str(out), "--executor", "ray",
+               "--address", cluster, "--threads-per-trial", "1", "--no-progress"])
     assert rc == 0
     r = _results(out / "sweep-two" / "results.json")
     assert r["summary"] == {"trials": 4, "done": 4, "failed": 0}
@@ -107,3 +113,33 @@ def test_a_malformed_address_is_one_line(tmp_path, capsys):
                "--address", "headnode"])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and "--address 'headnode' is not HOST:PORT" in err
+
+
+def test_a_lost_worker_node_only_delays_its_trials(tmp_path, cluster):
+    from tests.sweep.ray_cluster import kill_node
+
+    path = tmp_path / "lost.toml"
+    path.write_text('[sweep]\nexperiment = "flaky"\nname = "lost"\nretries = 0\n[base]\nsleep = 8.0\n'
+                    "[grid]\nseed = [0, 1]\n")
+    out = tmp_path / "runs"
+
+    def kill_when_both_run():
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if len(list(out.glob("flaky-*/work.txt"))) == 2:
+                time.sleep(1.0)
+                kill_node(cluster, 1)  # the second node dies with a trial on it
+                return
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_when_both_run, daemon=True)
+    killer.start()
+    rc = main(["sweep", "--config", str(path), "--out", str(out), "--executor", "ray",
+               "--address", cluster, "--threads-per-trial", "1", "--no-progress"])
+    killer.join()
+    assert rc == 0  # no retries of our own: Ray reran the lost node's task on the head
+    r = _results(out / "sweep-lost" / "results.json")
+    assert r["summary"] == {"trials": 2, "done": 2, "failed": 0}
+    runs = sorted(len((out / t["dir"] / "work.txt").read_text().splitlines()) for t in r["trials"])
+    assert runs == [1, 2]  # the trial on the lost node ran again, elsewhere
+    assert len({t["node"] for t in r["trials"]}) == 1  # both ended on the node that is left
