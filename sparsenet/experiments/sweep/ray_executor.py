@@ -18,6 +18,7 @@ from .local import usable_cpus
 INSTALL = "pip install 'sparsenet[ray]'"
 NODE_RETRIES = 3  # Ray reruns a task whose worker process or node died this many times
 ENV_PASSED = ("PYTHONPATH", "SPARSENET_PLUGINS")
+LOCAL_OBJECT_STORE = 200 * 1024 * 1024  # bytes, for the Ray instance a sweep starts here
 
 
 class RayError(SparsenetError):
@@ -71,8 +72,8 @@ class RayExecutor:
         kwargs = dict(include_dashboard=False, log_to_driver=False, configure_logging=False,
                       runtime_env={"env_vars": env} if env else None)
         try:
-            if address is None:
-                ray.init(num_cpus=len(usable_cpus()), **kwargs)
+            if address is None:  # Ray would give its object store 30% of RAM; trials pass no objects
+                ray.init(num_cpus=len(usable_cpus()), object_store_memory=LOCAL_OBJECT_STORE, **kwargs)
             else:
                 ray.init(address=address, **kwargs)
         except (ConnectionError, RuntimeError, ValueError) as e:
