@@ -54,6 +54,9 @@ def _select(data: dict, section: str, source: str) -> dict:
     """
     top = {k: v for k, v in data.items() if not isinstance(v, dict)}
     tables = [k for k, v in data.items() if isinstance(v, dict)]
+    if "sweep" in tables and section != "sweep":
+        raise ConfigError(f"{source} is a sweep file (it has a [sweep] table): run `sparsenet sweep --config "
+                          f"{source}`; a command's --config takes a recipe such as recipes/lottery-quick.toml")
     known = sorted(set(_TABLES) | {section})
     close = {t: difflib.get_close_matches(t, known, n=1, cutoff=0.6) for t in tables if t not in known}
     # Beside the command's own table, other tables are ignored, unless one looks like a typo.
