@@ -292,8 +292,12 @@ def test_corrupt_or_unknown_results(tmp_path):
     with pytest.raises(SparsenetError, match='no "experiment" field'):
         write_report(d)
 
+    write_json(d / "results.json", {"experiment": "swept"})
+    with pytest.raises(SparsenetError, match="'swept'.*valid experiments: .*seed-figure.*, sweep, train"):
+        write_report(d)
+
     write_json(d / "results.json", {"experiment": "sweep"})
-    with pytest.raises(SparsenetError, match="'sweep'.*valid experiments: .*seed-figure.*, train"):
+    with pytest.raises(SparsenetError, match="not a finished sweep"):
         write_report(d)
 
     write_json(d / "results.json", {"experiment": "seed-figure", "rows": [{"width": "big"}]})
