@@ -170,7 +170,7 @@ def test_each_trial_gets_its_threads_and_its_own_cpus(tmp_path, plugin_env):
 
 
 def test_sigkill_of_the_driver_loses_only_the_trials_in_flight(tmp_path, plugin_env):
-    path = flaky_sweep(tmp_path, "seed = [0, 1, 2, 3, 4, 5]", extra="max_concurrent = 2", name="kill")
+    path = flaky_sweep(tmp_path, "seed = [0, 1, 2, 3, 4]", extra="max_concurrent = 2", name="kill")
     text = path.read_text() + "[base]\nsleep = 1.5\n"
     path.write_text(text)
     out = tmp_path / "runs"
@@ -186,7 +186,7 @@ def test_sigkill_of_the_driver_loses_only_the_trials_in_flight(tmp_path, plugin_
     driver.send_signal(signal.SIGKILL)
     driver.wait()
     done_before = {e["trial"] for e in events(out / "sweep-kill") if e["event"] == "done"}
-    assert 2 <= len(done_before) < 6
+    assert 2 <= len(done_before) < 5
     time.sleep(1.0)  # the trial processes die with the driver (PR_SET_PDEATHSIG)
     work = {p.name: len((p / "work.txt").read_text().splitlines()) for p in out.glob("flaky-*") if (p / "work.txt").exists()}
     in_flight = {t for t in work if t not in done_before}
@@ -194,8 +194,8 @@ def test_sigkill_of_the_driver_loses_only_the_trials_in_flight(tmp_path, plugin_
     assert main(["sweep", "--config", str(path), "--out", str(out), "--no-progress"]) == 0
     after = {p.name: len((p / "work.txt").read_text().splitlines()) for p in out.glob("flaky-*")}
     assert all(after[t] == 1 for t in done_before)  # no finished trial reran
-    assert sum(after.values()) <= 6 + len(in_flight)
-    assert results(out / "sweep-kill")["summary"] == {"trials": 6, "done": 6, "failed": 0}
+    assert sum(after.values()) <= 5 + len(in_flight)
+    assert results(out / "sweep-kill")["summary"] == {"trials": 5, "done": 5, "failed": 0}
     # the aggregate equals an uninterrupted sweep's
     fresh = tmp_path / "fresh"
     assert main(["sweep", "--config", str(path), "--out", str(fresh), "--no-progress"]) == 0
