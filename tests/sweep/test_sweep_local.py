@@ -263,3 +263,15 @@ def test_a_sweep_file_is_required(capsys):
     with pytest.raises(SystemExit) as e:
         main(["sweep"])
     assert e.value.code == 2 and "--config" in capsys.readouterr().err
+
+
+def test_a_sweep_directory_is_not_reused_for_another_grid(tmp_path, plugin_env, capsys):
+    out = tmp_path / "runs"
+    assert main(["sweep", "--config", str(flaky_sweep(tmp_path, "seed = [0]", name="one")), "--out", str(out)]) == 0
+    capsys.readouterr()
+    other = write(tmp_path / "one.toml", '[sweep]\nexperiment = "flaky"\nname = "one"\n[grid]\nseed = [0, 1]\n')
+    refused(["sweep", "--config", str(other), "--out", str(out)], capsys, "holds a sweep with another grid or base")
+    same = flaky_sweep(tmp_path, "seed = [0]", name="one")
+    refused(["sweep", "--config", str(same), "--out", str(out), "--no-resume"], capsys, "already holds a finished run")
+    assert main(["sweep", "--config", str(same), "--out", str(out)]) == 0  # the same sweep continues
+    assert len(list(out.glob("flaky-*"))) == 1  # the refused grid ran nothing

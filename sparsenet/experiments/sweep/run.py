@@ -91,7 +91,7 @@ def run_sweep(cfg: SweepConfig, spec: SweepSpec, *, command: str | None = None) 
         raise RunDirError(f"--address {cfg.address} is for --executor ray; add --executor ray or drop --address")
     where = sweep_dir(cfg, spec)
     with open_run(where, cfg, "sweep", command=command, may_change=lambda k: k in MAY_CHANGE,
-                  record={"spec": spec.to_dict()}) as rd:
+                  record={"spec": spec.to_dict()}):
         recorded = io.read_json(where / "config.json").get("spec")
         if recorded is not None and recorded != json.loads(json.dumps(spec.to_dict(), default=str)):
             raise RunDirError(f"sweep directory {where} holds a sweep with another grid or base; give the sweep "
