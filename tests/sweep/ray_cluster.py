@@ -52,12 +52,6 @@ def ray_available() -> bool:
 requires_ray = pytest.mark.skipif(not ray_available(), reason=SKIP_REASON)
 
 
-def skip_unless_ray() -> None:
-    """Skip the calling test (with the reason) when Ray is not installed."""
-    if not ray_available():
-        pytest.skip(SKIP_REASON)
-
-
 class RayClusterError(RuntimeError):
     """The local test cluster did not come up; the message ends with the tail of Ray's logs."""
 
@@ -252,4 +246,4 @@ def _start(nodes: int, cpus: int, temp_dirs: list[Path], log_dir: Path, sids: se
     return address
 
 __all__ = ["RayClusterError", "free_ports", "kill_node", "kill_sessions", "local_ray_cluster", "logs_tail",
-           "ray_available", "ray_executable", "requires_ray", "skip_unless_ray"]
+           "ray_available", "ray_executable", "requires_ray"]

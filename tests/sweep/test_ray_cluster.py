@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from tests.sweep.ray_cluster import local_ray_cluster, ray_available
+from tests.sweep.ray_cluster import local_ray_cluster, requires_ray
 
-pytestmark = pytest.mark.skipif(not ray_available(), reason="ray is not installed (pip install 'sparsenet[ray]')")
+pytestmark = requires_ray
 
 
 def _ray_processes() -> list[tuple[int, int, str]]:

@@ -12,9 +12,9 @@ import pytest
 
 import tests.sweep.flaky  # noqa: F401  (registers the "flaky" experiment in this process)
 from sparsenet.cli import main
-from tests.sweep.ray_cluster import local_ray_cluster, ray_available
+from tests.sweep.ray_cluster import local_ray_cluster, requires_ray
 
-pytestmark = pytest.mark.skipif(not ray_available(), reason="ray is not installed (pip install 'sparsenet[ray]')")
+pytestmark = requires_ray
 REPO = Path(__file__).resolve().parents[2]
 
 LOTTERY = """

@@ -30,7 +30,7 @@ import json
 import math
 import os
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -262,10 +262,6 @@ def trials(cfg: SweepConfig, spec: SweepSpec, threads: int) -> list[Trial]:
         raise ConfigError(f"{len(bad)} of {len(bad) + len(out)} points in {spec.source} are invalid, nothing "
                           f"was run: " + "; ".join(bad))
     return out
-
-
-def with_threads(trial: Trial, threads: int) -> Trial:
-    return replace(trial, config={**trial.config, "threads": threads}) if "threads" in trial.config else trial
 
 
 __all__ = ["SEED_KEYS", "SweepSpec", "Trial", "load_sweep", "sweep_dir", "trials"]
