@@ -10,7 +10,7 @@ import pytest
 
 PACKAGES = ["sparsenet", "sparsenet.allocation", "sparsenet.bench", "sparsenet.criteria", "sparsenet.data",
             "sparsenet.lottery", "sparsenet.masks", "sparsenet.models", "sparsenet.nn", "sparsenet.optim",
-            "sparsenet.prune", "sparsenet.report", "sparsenet.schedules", "sparsenet.train"]
+            "sparsenet.prune", "sparsenet.report", "sparsenet.schedules", "sparsenet.search", "sparsenet.train"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -16,9 +16,10 @@ def _config_classes():
     from sparsenet.experiments.dst.config import DstConfig
     from sparsenet.experiments.lottery.config import LotteryConfig
     from sparsenet.experiments.prune.config import PruneConfig
+    from sparsenet.experiments.search.config import SearchConfig
     from sparsenet.experiments.train.config import TrainConfig
 
-    return {"train": TrainConfig, "prune": PruneConfig, "lottery": LotteryConfig, "dst": DstConfig}
+    return {"train": TrainConfig, "prune": PruneConfig, "lottery": LotteryConfig, "dst": DstConfig, "search": SearchConfig}
 
 
 def test_there_are_recipes():

@@ -12,6 +12,8 @@ from .maze import GOAL_RADIUS, RANGEFINDER_RANGE, ROBOT_RADIUS, Maze
 
 @dataclass
 class Episodes:
+    """What `simulate` returns for a population: final positions, solve steps, sampled trails."""
+
     final: np.ndarray      # (P, 2) final positions (where the goal was reached, for solvers)
     solved_at: np.ndarray  # (P,) the step the goal was reached, -1 if never
     trail: np.ndarray      # (P, K, 2) positions every `trail_every` steps (K = 0 when not asked)
@@ -22,6 +24,8 @@ class Episodes:
 
 
 def simulate(genomes: list[Genome], maze: Maze, timesteps: int, *, trail_every: int = 0) -> Episodes:
+    """Run every genome's controller for one episode of `timesteps` steps in `maze` (all in one numba
+    call, in parallel over the genomes); `trail_every` > 0 also samples each path every so many steps."""
     if not genomes:
         raise ValueError("simulate needs at least one genome")
     node_ptr, in_ptr, src, weight = pack(genomes)

@@ -40,6 +40,8 @@ RESULT = "result.json"
 
 @dataclass(frozen=True)
 class SearchSettings:
+    """Everything one run depends on besides the maze and the seed (see the module docstring)."""
+
     objective_weight: float           # w: 0 = novelty search, 1 = objective search
     population: int = 250
     max_evaluations: int = 250_000
@@ -66,6 +68,8 @@ def _normalise(v: np.ndarray) -> np.ndarray:
 
 @dataclass
 class RunState:
+    """A run between two generations: what state.json holds (positions.npy holds `positions`)."""
+
     generation: int
     evaluations: int
     genomes: list[Genome]
@@ -192,7 +196,9 @@ def run_search(s: SearchSettings, maze: Maze, seed: int, out: Path, *, on_genera
             break
         if st.generation % s.checkpoint_every == 0:
             _save(out, st)
-    _save(out, st)
+    # state.json stays at the last checkpoint (a resumable point between generations); the positions
+    # file holds every evaluation (a resume reads only the checkpoint's share of it)
+    io.write_bytes(out / POSITIONS, _positions_bytes(st.positions))
     last = st.history[-1]
     result = {"seed": seed, "solved": winner is not None,
               "evaluations_to_solve": solved_eval if winner is not None else None,

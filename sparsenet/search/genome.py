@@ -68,6 +68,8 @@ class Innovations:
 
 @dataclass
 class Genome:
+    """A sparse controller: its hidden node ids and its live connections (src, dst, weight, innovation)."""
+
     n_in: int
     n_out: int
     hidden: list[int]        # hidden node ids, ascending
@@ -209,6 +211,8 @@ def add_node(g: Genome, rng: np.random.Generator, innov: Innovations) -> Genome:
 
 @dataclass(frozen=True)
 class MutationRates:
+    """Per-offspring probabilities of each mutation operator (and the weight step's σ)."""
+
     weights: float = 0.8            # probability an offspring's weights are perturbed
     weight_power: float = 0.5       # σ of a weight step
     add_connection: float = 0.1

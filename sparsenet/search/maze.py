@@ -35,6 +35,8 @@ GOAL_RADIUS = 5.0          # "within five units of the goal" counts as solved
 
 @dataclass(frozen=True)
 class Maze:
+    """A checked maze (`make_maze`, `load_maze`): wall segments, start pose and goal."""
+
     name: str
     walls: np.ndarray  # (W, 4) float64: x1, y1, x2, y2
     start: tuple[float, float]
@@ -77,6 +79,7 @@ BUILTIN = {
 
 
 def maze_names() -> list[str]:
+    """The built-in mazes' names."""
     return sorted(BUILTIN)
 
 

@@ -33,6 +33,8 @@ def knn_novelty(behaviours: np.ndarray, archive: np.ndarray | None, k: int) -> n
 
 @dataclass
 class Archive:
+    """The novelty archive: adaptive threshold ρ_min, bounded size (see the module docstring)."""
+
     threshold: float              # ρ_min
     window: int = 2500            # evaluations between threshold adjustments
     max_size: int = 5000

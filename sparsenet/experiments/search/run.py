@@ -31,13 +31,6 @@ from ...search.maze import Maze, load_maze, make_maze
 from ...train import machine_info
 from .config import SearchConfig, quick_config_search
 
-# The paper's maze results (Lehman & Stanley 2011, Section 5.3 and Figure 5; 40 runs per method).
-PAPER = {
-    "hard": {"novelty": {"solved": 39, "runs": 40}, "objective": {"solved": 3, "runs": 40}},
-    "medium": {"novelty": {"mean_evaluations": 18274}, "objective": {"mean_evaluations": 56334}},
-}
-
-
 def resolve_run_dir(cfg: SearchConfig) -> Path:
     return resolve(cfg, "search", exclude=("workers",), tags=("quick",), bare_default=True)
 
@@ -145,7 +138,7 @@ def run_search_experiment(cfg: SearchConfig, *, command: str | None = None) -> d
                               {k: r["winner"][k] for k in ("connections", "hidden_nodes")}) for r in rs]
                      for m, rs in runs.items()},
             "summary": {m: summary(rs, eff.evaluations) for m, rs in runs.items()},
-            "paper": PAPER.get(eff.maze), "machine": machine_info("cpu"), "command": command or command_line(),
+            "machine": machine_info("cpu"), "command": command or command_line(),
         }
         io.write_json(run_dir / "results.json", results)
         return results
@@ -155,4 +148,4 @@ def run_file(run_dir: Path, method: str, seed: int, name: str = RESULT) -> Path:
     return Path(run_dir) / "runs" / run_id(method, seed) / name
 
 
-__all__ = ["PAPER", "resolve_run_dir", "run_file", "run_id", "run_search_experiment", "settings", "summary", "weight"]
+__all__ = ["resolve_run_dir", "run_file", "run_id", "run_search_experiment", "settings", "summary", "weight"]
