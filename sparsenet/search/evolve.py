@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import io
 from .episode import simulate
-from .genome import Genome, Innovations, MutationRates, initial_genome, mutate
+from .genome import Genome, Innovations, MutationRates, crossover, initial_genome, mutate
 from .maze import Maze
 from .novelty import Archive, knn_novelty
 from .robot import N_INPUTS, N_OUTPUTS
@@ -145,8 +145,15 @@ def _reproduce(s: SearchSettings, st: RunState, score: np.ndarray) -> None:
         children.extend(st.genomes[ranked[0]].copy() for _ in range(min(elite, n)))
         parents = ranked[:max(1, math.ceil(s.survival * len(ranked)))]
         for _ in range(n - min(elite, n)):
-            p = st.genomes[parents[int(st.rng.integers(len(parents)))]]
-            children.append(mutate(p, st.rng, st.innovations, s.mutation))
+            a = parents[int(st.rng.integers(len(parents)))]
+            if len(parents) > 1 and st.rng.random() < s.mutation.crossover:
+                b = parents[int(st.rng.integers(len(parents)))]
+                fit, other = (a, b) if (score[a], -a) >= (score[b], -b) else (b, a)
+                child = crossover(st.genomes[fit], st.genomes[other], st.rng)
+                # NEAT's "mate only" share: a fifth of the crossovers go unmutated
+                children.append(child if st.rng.random() < 0.2 else mutate(child, st.rng, st.innovations, s.mutation))
+            else:
+                children.append(mutate(st.genomes[a], st.rng, st.innovations, s.mutation))
     st.genomes = children
     st.representatives = reps
 

@@ -218,6 +218,7 @@ class MutationRates:
     add_connection: float = 0.1
     remove_connection: float = 0.05
     add_node: float = 0.03
+    crossover: float = 0.7          # probability an offspring is the crossover of two parents of its species
 
 
 def mutate(g: Genome, rng: np.random.Generator, innov: Innovations, rates: MutationRates) -> Genome:
@@ -234,6 +235,20 @@ def mutate(g: Genome, rng: np.random.Generator, innov: Innovations, rates: Mutat
     if rng.random() < rates.weights or not changed:
         out = perturb_weights(out, rng, power=rates.weight_power)
     return out if out is not g else g.copy()
+
+
+def crossover(fit: Genome, other: Genome, rng: np.random.Generator) -> Genome:
+    """NEAT's crossover, aligned by innovation number: a connection both parents have takes either
+    parent's weight at random; the ones only one parent has come from `fit` (the better parent).
+    The child's hidden nodes are those its connections use."""
+    shared, pf, po = np.intersect1d(fit.innovation, other.innovation, assume_unique=True, return_indices=True)
+    w = fit.weight.copy()
+    take = rng.random(len(shared)) < 0.5
+    w[pf[take]] = other.weight[po[take]]
+    child = Genome(fit.n_in, fit.n_out, [], fit.src.copy(), fit.dst.copy(), w, fit.innovation.copy())
+    first = fit.n_in + fit.n_out
+    child.hidden = sorted({int(v) for v in np.concatenate([child.src, child.dst]) if v >= first})
+    return child
 
 
 # ---- packing for the simulator --------------------------------------------------------------------
@@ -266,4 +281,5 @@ def pack(genomes: list[Genome]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
 
 __all__ = ["Genome", "Innovations", "MutationRates", "WEIGHT_LIMIT", "add_connection", "add_node", "check_genome",
+           "crossover",
            "initial_genome", "mutate", "pack", "perturb_weights", "remove_connection"]

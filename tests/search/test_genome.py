@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sparsenet.search.genome import (Genome, Innovations, MutationRates, add_connection, add_node, check_genome,
-                                     initial_genome, mutate, pack, perturb_weights, remove_connection)
+                                     crossover, initial_genome, mutate, pack, perturb_weights, remove_connection)
 
 
 @pytest.fixture
@@ -132,3 +132,32 @@ def test_genome_and_innovations_round_trip(innov):
     assert back.state() == g.state()
     again = Innovations.from_state(innov.state())
     assert again.state() == innov.state()
+
+
+def test_crossover_aligns_by_innovation():
+    # fit: innovations 0, 1, 2 (2 goes through hidden node 13); other: 0, 1, 5
+    fit = Genome(11, 2, [13], np.array([0, 1, 13]), np.array([11, 12, 12]), np.array([1.0, 2.0, 3.0]), np.array([0, 1, 2]))
+    other = Genome(11, 2, [], np.array([0, 1, 2]), np.array([11, 12, 11]), np.array([-1.0, -2.0, -5.0]), np.array([0, 1, 5]))
+    seen = set()
+    for seed in range(40):
+        c = crossover(fit, other, np.random.default_rng(seed))
+        assert check_genome(c) == [] and c.innovation.tolist() == [0, 1, 2]  # the fitter parent's genes only
+        assert c.hidden == [13] and c.weight[2] == 3.0
+        assert c.weight[0] in (1.0, -1.0) and c.weight[1] in (2.0, -2.0)
+        seen.add((c.weight[0], c.weight[1]))
+    assert len(seen) == 4  # each shared gene comes from either parent
+    # a fitter parent without the hidden node gives a child without it
+    c = crossover(other, fit, np.random.default_rng(0))
+    assert c.hidden == [] and c.innovation.tolist() == [0, 1, 5] and check_genome(c) == []
+
+
+def test_crossover_of_mutated_relatives_stays_valid(innov):
+    rates = MutationRates(add_connection=0.5, remove_connection=0.3, add_node=0.3)
+    rng = np.random.default_rng(7)
+    pool = [initial_genome(innov, rng, density=0.5) for _ in range(6)]
+    for _ in range(40):
+        pool = [mutate(g, rng, innov, rates) for g in pool]
+        a, b = rng.choice(len(pool), 2, replace=False)
+        child = crossover(pool[a], pool[b], rng)
+        assert check_genome(child) == []
+        pool[int(rng.integers(len(pool)))] = child

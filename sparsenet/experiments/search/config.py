@@ -66,6 +66,8 @@ class SearchConfig:
     remove_connection: float = option(0.05, help="probability an offspring loses a connection", check=_probability)
     add_node: float = option(0.03, help="probability an offspring splits a connection with a new hidden node",
                              check=_probability)
+    crossover: float = option(0.7, help="probability an offspring is the crossover of two parents of its species "
+                              "(NEAT's; a fifth of them go unmutated)", check=_probability)
     weight_rate: float = option(0.8, help="probability an offspring's weights are perturbed", check=_probability)
     weight_power: float = option(0.5, help="σ of a weight perturbation", check=positive)
     initial_density: float = option(1.0, help="fraction of the 22 input-output connections of the first genomes "

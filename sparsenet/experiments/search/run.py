@@ -51,7 +51,7 @@ def settings(eff: SearchConfig, method: str) -> SearchSettings:
         survival=eff.survival, initial_density=eff.initial_density, checkpoint_every=eff.checkpoint_every,
         mutation=MutationRates(weights=eff.weight_rate, weight_power=eff.weight_power,
                                add_connection=eff.add_connection, remove_connection=eff.remove_connection,
-                               add_node=eff.add_node))
+                               add_node=eff.add_node, crossover=eff.crossover))
 
 
 def _one(args) -> tuple[str, str, int, dict]:
