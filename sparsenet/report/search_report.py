@@ -171,7 +171,8 @@ def write_search_report(run_dir: Path, results: Mapping[str, Any]) -> list[Path]
               "Genomes start from the 22 input→output connections and no hidden node; mutations add and remove "
               "connections and split them with hidden nodes.", "",
               _table(["method", "live connections at the end (population mean)", "hidden nodes (mean)",
-                      "winners' connections (mean, range)", "winners' hidden nodes", "CPU seconds (all runs)"],
+                      "winners' connections (mean, range)", "winners' hidden nodes",
+                      "loop seconds (sum over runs)"],
                      size_rows), "",
               "![network size](network_size.png)", ""]
     if notes:
