@@ -83,17 +83,11 @@ def maze_names() -> list[str]:
     return sorted(BUILTIN)
 
 
-def point_segment_distance(px: float, py: float, seg) -> float:
-    x1, y1, x2, y2 = map(float, seg)
-    dx, dy = x2 - x1, y2 - y1
-    n = dx * dx + dy * dy
-    u = 0.0 if n == 0 else min(1.0, max(0.0, ((px - x1) * dx + (py - y1) * dy) / n))
-    return math.hypot(px - (x1 + u * dx), py - (y1 + u * dy))
-
-
 def clearance(maze_walls: np.ndarray, x: float, y: float) -> float:
     """Distance from (x, y) to the nearest wall."""
-    return min(point_segment_distance(x, y, s) for s in maze_walls)
+    from .robot import segment_distance
+
+    return min(segment_distance(float(x), float(y), *map(float, s)) for s in maze_walls)
 
 
 def make_maze(name: str, *, walls, start, goal, heading=0.0) -> Maze:
@@ -172,4 +166,4 @@ def load_maze(spec: str) -> Maze:
 
 
 __all__ = ["BUILTIN", "GOAL_RADIUS", "Maze", "RANGEFINDER_RANGE", "ROBOT_RADIUS", "clearance", "load_maze",
-           "make_maze", "maze_names", "point_segment_distance"]
+           "make_maze", "maze_names"]

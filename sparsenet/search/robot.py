@@ -35,7 +35,8 @@ SIGMOID_SLOPE = 4.924
 
 
 @njit(cache=True, inline="always")
-def _segment_distance(px, py, x1, y1, x2, y2):
+def segment_distance(px, py, x1, y1, x2, y2):
+    """Distance from (px, py) to the segment (x1, y1)-(x2, y2)."""
     dx, dy = x2 - x1, y2 - y1
     n = dx * dx + dy * dy
     u = 0.0
@@ -50,7 +51,7 @@ def _segment_distance(px, py, x1, y1, x2, y2):
 def collides(x, y, walls, radius):
     """Whether a robot centred at (x, y) is closer than `radius` to any wall."""
     for j in range(walls.shape[0]):
-        if _segment_distance(x, y, walls[j, 0], walls[j, 1], walls[j, 2], walls[j, 3]) < radius:
+        if segment_distance(x, y, walls[j, 0], walls[j, 1], walls[j, 2], walls[j, 3]) < radius:
             return True
     return False
 
@@ -150,4 +151,4 @@ def run_population(node_ptr, in_ptr, src, weight, walls, start, heading0, goal, 
 
 
 __all__ = ["MAX_SPEED", "N_INPUTS", "N_OUTPUTS", "N_RADARS", "N_RANGEFINDERS", "RADAR_HI", "RADAR_LO",
-           "RANGEFINDER_ANGLES", "SIGMOID_SLOPE", "collides", "ray_length", "run_population", "sense"]
+           "RANGEFINDER_ANGLES", "SIGMOID_SLOPE", "collides", "ray_length", "run_population", "segment_distance", "sense"]

@@ -1,7 +1,6 @@
 """`sparsenet search` end to end: a run directory per (method, run), results.json with the summary,
 report.md and figures, `sparsenet report` rebuilding them, --resume; bad input refused in one line."""
 import json
-from pathlib import Path
 
 import pytest
 
@@ -114,3 +113,16 @@ def test_coverage_counts_grid_cells_reached():
     pos = np.array([[1, 1], [9, 9], [15, 1], [99, 49], [100, 50.0]])  # cells (0,0) twice, (1,0), (9,4) twice
     assert coverage(pos, maze) == (3, 50)
     assert coverage(np.zeros((0, 2)), maze) == (0, 50)
+
+
+def test_resume_may_add_runs_and_methods(tmp_path, capsys):
+    d = tmp_path / "s"
+    base = ["search", "--quick", "--workers", "1", "--run-dir", str(d)]
+    assert main(base + ["--runs", "1", "--methods", "objective"]) == 0
+    first = (d / "runs" / "objective-s0" / "result.json").stat().st_mtime_ns
+    assert main(base + ["--runs", "2", "--methods", "objective,novelty", "--resume"]) == 0
+    r = json.loads((d / "results.json").read_text())
+    assert {m: s["runs"] for m, s in r["summary"].items()} == {"objective": 2, "novelty": 2}
+    assert (d / "runs" / "objective-s0" / "result.json").stat().st_mtime_ns == first  # reused, not rerun
+    assert main(base + ["--runs", "2", "--methods", "objective,novelty", "--population", "60", "--resume"]) == 2
+    assert "differs in population" in capsys.readouterr().err

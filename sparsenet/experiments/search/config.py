@@ -81,7 +81,7 @@ class SearchConfig:
     out: str = option("runs", help=OUT_HELP.replace("NAME-<hash>", "search, search-quick, or with a hash of other settings"))
     run_dir: str | None = option(None, help=RUN_DIR_HELP)
     resume: bool = option(False, help=RESUME_HELP + " (finished runs are reused, an interrupted one goes on from its "
-                          "last checkpoint)")
+                          "last checkpoint; --runs and --methods may grow)")
     progress: bool = option(True, help="print one line per finished run")
 
     def validate(self) -> None:

@@ -115,9 +115,10 @@ def run_search_experiment(cfg: SearchConfig, *, command: str | None = None) -> d
     eff = quick_config_search(cfg)
     maze = load_maze(eff.maze)  # a bad maze file fails before the run directory is made
     run_dir = resolve_run_dir(cfg)
+    # more runs or methods may be added on --resume: every run is its own directory, the summary is redone
     with open_run(run_dir, cfg, "search", command=command or command_line(),
-                  may_change=lambda key: key in ("workers",)) as rd:
-        if rd.finished:
+                  may_change=lambda key: key in ("workers", "runs", "methods")) as rd:
+        if rd.finished and rd.same:
             return io.read_json(run_dir / "results.json")
         recorded = run_dir / "maze.json"
         if recorded.is_file():
