@@ -124,10 +124,7 @@ def _load(out: Path) -> RunState | None:
     if not (out / STATE).is_file():
         return None
     d = io.read_json(out / STATE)
-    pos = np.load(out / POSITIONS)
-    st = RunState.from_json(d, pos)
-    st.positions = [np.concatenate(st.positions)] if st.positions else []
-    return st
+    return RunState.from_json(d, np.load(out / POSITIONS))
 
 
 def _reproduce(s: SearchSettings, st: RunState, score: np.ndarray) -> None:
