@@ -12,12 +12,15 @@ from sparsenet.experiments.bench.config import BenchConfig
 from sparsenet.experiments.dst.config import DstConfig
 from sparsenet.experiments.lottery.config import LotteryConfig
 from sparsenet.experiments.prune.config import PruneConfig
+from sparsenet.experiments.search.config import SearchConfig
 from sparsenet.experiments.second_order.config import SecondOrderConfig
 from sparsenet.experiments.seed_figure.config import SeedFigureConfig
 from sparsenet.experiments.train.run import resolve_run_dir
 from sparsenet.experiments.train.config import TrainConfig
 
-CONFIGS = (TrainConfig, PruneConfig, LotteryConfig, BenchConfig, SeedFigureConfig, SecondOrderConfig, DstConfig)
+
+CONFIGS = (TrainConfig, PruneConfig, LotteryConfig, BenchConfig, SeedFigureConfig, SecondOrderConfig, DstConfig,
+           SearchConfig)
 
 
 @pytest.fixture(autouse=True)

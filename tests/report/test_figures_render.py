@@ -48,6 +48,7 @@ COMMANDS = {
                         "16", "--n-test", "100", "--threads", "1", "--no-progress"],
     "dst": ["dst", *SYN, "--hidden", "32-16", "--epsilon", "3", "--n-train", "300", "--steps", "40",
             "--batch-size", "16", "--delta-t", "10", "--eval-every", "20", "--seeds", "0", "1", "--no-progress"],
+    "search": ["search", "--quick", "--runs", "1", "--workers", "1", "--no-progress"],
     "bench": ["bench", "--shapes", "64x64x1", "--densities", "0.1", "--mlp", "16-32-10",
               "--mlp-batches", "1", "--mlp-sparsities", "0.9", "--repeats", "1", "--warmup", "0",
               "--threads", "1"],
