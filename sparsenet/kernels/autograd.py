@@ -16,12 +16,8 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from .backends import Backend, backend_for
+from .layout import feature_major as _feature_major
 from .pattern import CSRPattern
-
-
-def _feature_major(x: torch.Tensor) -> torch.Tensor:
-    xt = x.t()
-    return xt if xt.is_contiguous() else xt.contiguous()
 
 
 class _SparseLinearFn(torch.autograd.Function):
@@ -30,6 +26,9 @@ class _SparseLinearFn(torch.autograd.Function):
         xt = _feature_major(x)                         # (in, B)
         yt = backend.spmm(pattern, values, xt, bias)   # (out, in) @ (in, B) -> (out, B)
         ctx.pattern, ctx.backend = pattern, backend
+        # a row-major input (the data batch) gets a row-major gradient: autograd would copy a
+        # transposed one into x's layout before accumulating it
+        ctx.rows_out = x.is_contiguous() and x.shape[0] > 1
         ctx.save_for_backward(xt, values)
         return yt.t()                                  # (B, out) view, feature-major underneath
 
@@ -41,7 +40,10 @@ class _SparseLinearFn(torch.autograd.Function):
         gt = _feature_major(gy)                        # (out, B)
         gx = gv = gb = None
         if ctx.needs_input_grad[0]:
-            gx = be.spmm_t(p, values, gt).t()          # (in, out) @ (out, B) -> (in, B) -> (B, in) view
+            if ctx.rows_out:
+                gx = be.spmm_t_rows(p, values, gt)     # (B, in) written directly
+            else:
+                gx = be.spmm_t(p, values, gt).t()      # (in, out) @ (out, B) -> (in, B) -> (B, in) view
         if ctx.needs_input_grad[1]:
             gv = be.sddmm(p, gt, xt)                   # (nnz,) on the pattern only
         if ctx.needs_input_grad[2]:
@@ -54,4 +56,8 @@ def sparse_linear(x: torch.Tensor, values: torch.Tensor, bias: torch.Tensor | No
     """x (B, in) -> (B, out). `backend`: "auto", "numba", "torch", "reference" or a Backend."""
     if isinstance(backend, str):
         backend = backend_for(backend, x.device, x.dtype)
+    if not (torch.is_grad_enabled() and (x.requires_grad or values.requires_grad
+                                         or (bias is not None and bias.requires_grad))):
+        # inference (torch.no_grad / inference_mode / frozen layer): no autograd node, nothing saved
+        return backend.spmm(pattern, values, _feature_major(x), bias).t()
     return _SparseLinearFn.apply(x, values, bias, pattern, backend)

@@ -5,6 +5,7 @@ contiguous run of B numbers. For W (out, in) with pattern P:
 
     spmm    Y^T  = W   X^T (+ bias)     (out, in) @ (in, B)  -> (out, B)
     spmm_t  dX^T = W^T G^T              (in, out) @ (out, B) -> (in, B)
+    spmm_t_rows  dX = the same product written row-major (B, in), for a row-major input
     sddmm   dW   = (G^T X)|P            (out, B) x (in, B)   -> (nnz,)   only on the pattern
 
 Backends (registry ``BACKENDS``):
@@ -35,6 +36,10 @@ class Backend:
     def sddmm(self, p: CSRPattern, gt, xt):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def spmm_t_rows(self, p: CSRPattern, values, gt):
+        """dX as a contiguous (B, in) tensor; backends without a fused kernel transpose spmm_t's."""
+        return self.spmm_t(p, values, gt).t().contiguous()
+
 
 BACKENDS: Registry[Backend] = Registry("kernel backend")
 
@@ -44,11 +49,18 @@ BACKENDS: Registry[Backend] = Registry("kernel backend")
 PARALLEL_MIN_WORK = 1 << 16
 
 
+def pool_threads() -> int:
+    """Threads the numba kernels may use: torch's setting, capped by numba's pool."""
+    import numba
+
+    return max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+
+
 def _kernel(k, name: str, work: int):
     """The parallel kernel (its pool sized by torch.get_num_threads()) or, for small work, the serial one."""
     import numba
 
-    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+    threads = pool_threads()
     if threads == 1 or work < PARALLEL_MIN_WORK:
         return getattr(k, name + "_serial")
     numba.set_num_threads(threads)
@@ -69,9 +81,9 @@ class NumbaBackend(Backend):
             self._k = load()
         return self._k
 
-    def _product(self, name, rows, ptr, idx, perm, values, d, bias):
-        # (rows, K) CSR @ (K, B) -> (rows, B) through one of the generated spmm kernels
-        out = torch.empty(rows, d.shape[1], dtype=d.dtype)
+    def _product(self, name, rows, ptr, idx, perm, values, d, bias, transposed_out=False):
+        # (rows, K) CSR @ (K, B) -> (rows, B), or (B, rows), through one of the generated spmm kernels
+        out = torch.empty((d.shape[1], rows) if transposed_out else (rows, d.shape[1]), dtype=d.dtype)
         v = values.detach().numpy()
         b = bias.detach().numpy() if bias is not None else v[:1]
         _kernel(self.k, name, idx.numel() * d.shape[1])(
@@ -84,6 +96,10 @@ class NumbaBackend(Backend):
 
     def spmm_t(self, p, values, gt):
         return self._product("spmm_perm", p.in_features, p.tcrow, p.trow, p.tperm, values, gt, None)
+
+    def spmm_t_rows(self, p, values, gt):
+        return self._product("spmm_perm_tout", p.in_features, p.tcrow, p.trow, p.tperm, values, gt, None,
+                             transposed_out=True)
 
     def sddmm(self, p, gt, xt):
         out = torch.empty(p.nnz, dtype=gt.dtype)

@@ -23,10 +23,12 @@ from types import ModuleType
 from .. import io
 
 TILE = 64  # batch columns per register tile: 4 zmm (fp32) accumulators per row
-SMALL_TILES = (32, 16)  # then one tile of each that fits the remainder (batch 32, 16, 48, ...)
+# then one tile of each width that fits the remainder, so any batch size takes at most
+# one pass over a row's nonzeros per set bit of (B mod 64): batch 15 = 8 + 4 + 2 + 1 columns
+SMALL_TILES = (32, 16, 8, 4, 2, 1)
 
 
-def _tile_block(indent: str, width: int, start: str, idx: str, value: str) -> list[str]:
+def _tile_block(indent: str, width: int, start: str, idx: str, value: str, store) -> list[str]:
     """One register tile of `width` columns starting at column `start` of output row r."""
     T = range(width)
     lines = [f"{indent}b0 = {start}"]
@@ -35,16 +37,22 @@ def _tile_block(indent: str, width: int, start: str, idx: str, value: str) -> li
               f"{indent}    v = {value}",
               f"{indent}    c = {idx}"]
     lines += [f"{indent}    a{i} += v * D[c, b0 + {i}]" for i in T]
-    lines += [f"{indent}out[r, b0 + {i}] = a{i}" for i in T]
+    lines += [f"{indent}{store(f'b0 + {i}')} = a{i}" for i in T]
     return lines
 
 
-def _spmm_source(name: str, idx: str, value: str) -> str:
-    """out[r, :] = init(r) + sum_{j in ptr[r]:ptr[r+1]} value(j) * D[idx[j], :]   (row-parallel)."""
+def _spmm_source(name: str, idx: str, value: str, transposed_out: bool = False) -> str:
+    """out[r, :] = init(r) + sum_{j in ptr[r]:ptr[r+1]} value(j) * D[idx[j], :]   (row-parallel).
+
+    With `transposed_out` the result is written as out[:, r] of a (B, rows) array: the row-major
+    layout a user's input gradient needs, without a transpose afterwards.
+    """
+    store = (lambda b: f"out[{b}, r]") if transposed_out else (lambda b: f"out[r, {b}]")
+    shape = "(B, rows)" if transposed_out else "(rows, B)"
     lines = [
         f"def {name}(ptr, idx, perm, val, D, bias, has_bias, out, zero):",
-        f"    # (rows, K) CSR @ (K, B) dense -> (rows, B); register tiles of {TILE}, then "
-        + ", ".join(map(str, SMALL_TILES)) + " columns, then single columns",
+        f"    # (rows, K) CSR @ (K, B) dense -> {shape}; register tiles of {TILE}, then one of "
+        + ", ".join(map(str, SMALL_TILES)) + " columns each as the remainder needs",
         "    rows = ptr.size - 1",
         "    B = D.shape[1]",
         "    for r in prange(rows):",
@@ -54,17 +62,12 @@ def _spmm_source(name: str, idx: str, value: str) -> str:
         "        done = 0",
         f"        for t in range(B // {TILE}):",
     ]
-    lines += _tile_block("            ", TILE, f"t * {TILE}", idx, value)
+    lines += _tile_block("            ", TILE, f"t * {TILE}", idx, value, store)
     lines += [f"        done = (B // {TILE}) * {TILE}"]
     for w in SMALL_TILES:
         lines += [f"        if B - done >= {w}:"]
-        lines += _tile_block("            ", w, "done", idx, value)
+        lines += _tile_block("            ", w, "done", idx, value, store)
         lines += [f"            done += {w}"]
-    lines += ["        for b in range(done, B):",  # the last < 16 columns (and batch 1)
-              "            a = init",
-              "            for j in range(j0, j1):",
-              f"                a += {value} * D[{idx}, b]",
-              "            out[r, b] = a"]
     return "\n".join(lines)
 
 
@@ -101,6 +104,8 @@ def generate() -> str:
             # dX = W^T G through W^T's pattern; values are read through the permutation so they
             # are never stale after an update and no transposed copy of the values is kept.
             deco + _spmm_source("spmm_perm" + suffix, "idx[j]", "val[perm[j]]"),
+            # the same, written (B, in): dX for a row-major input (the data batch) as autograd wants it
+            deco + _spmm_source("spmm_perm_tout" + suffix, "idx[j]", "val[perm[j]]", transposed_out=True),
             f"@njit(parallel={parallel}, fastmath=True, cache=True)\n" + _sddmm_source("sddmm" + suffix),
         ]
     return head + "\n\n\n".join(parts) + "\n"
@@ -163,6 +168,10 @@ def warm() -> float:
         for sfx in ("", "_serial"):
             getattr(k, "spmm" + sfx)(ptr, idx, idx, val, d, val, True, out, dt(0))
             getattr(k, "spmm_perm" + sfx)(ptr, idx, idx, val, d, val, False, out, dt(0))
+            getattr(k, "spmm_perm_tout" + sfx)(ptr, idx, idx, val, d, val, False, out.T.copy(), dt(0))
             getattr(k, "sddmm" + sfx)(ptr, idx, d, d, dv, dt(0))
+    from .layout import warm as warm_layout
+
+    warm_layout()
     COMPILE_SECONDS = time.perf_counter() - t0
     return COMPILE_SECONDS
