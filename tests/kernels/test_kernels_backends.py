@@ -44,7 +44,30 @@ def test_products_match_dense(name, dtype, shape):
     torch.testing.assert_close(be.spmm(p, values, xt, bias), w @ xt + bias[:, None], **_tol(dtype))
     torch.testing.assert_close(be.spmm(p, values, xt, None), w @ xt, **_tol(dtype))
     torch.testing.assert_close(be.spmm_t(p, values, gt), w.t() @ gt, **_tol(dtype))
+    rows = be.spmm_t_rows(p, values, gt)
+    assert rows.is_contiguous() and rows.shape == (batch, in_f)
+    torch.testing.assert_close(rows, gt.t() @ w, **_tol(dtype))
     torch.testing.assert_close(be.sddmm(p, gt, xt), (gt @ xt.t())[mask], **_tol(dtype))
+
+
+# every path of the generated tiles: 64-tiles, the 32 tile, the padded remainder (2..31), the
+# single last column, and their combinations
+TAIL_BATCHES = [1, 2, 3, 7, 8, 15, 16, 17, 31, 32, 33, 34, 63, 64, 65, 66, 97, 127, 129]
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("batch", TAIL_BATCHES)
+def test_numba_every_batch_size_matches_dense(batch, parallel, monkeypatch):
+    if parallel:
+        monkeypatch.setattr("sparsenet.kernels.backends.PARALLEL_MIN_WORK", 0)
+    # 37 x 53: chunks of 16 rows for the row-major dX end in a partial chunk; rows and columns empty
+    p, w, mask, values, xt, gt, bias = _problem(37, 53, 0.2, batch, seed=batch,
+                                                 empty_rows=(0, 5, 36), empty_cols=(1, 52))
+    be = BACKENDS.get("numba")
+    torch.testing.assert_close(be.spmm(p, values, xt, bias), w @ xt + bias[:, None], **_tol(torch.float32))
+    torch.testing.assert_close(be.spmm_t(p, values, gt), w.t() @ gt, **_tol(torch.float32))
+    torch.testing.assert_close(be.spmm_t_rows(p, values, gt), gt.t() @ w, **_tol(torch.float32))
+    torch.testing.assert_close(be.sddmm(p, gt, xt), (gt @ xt.t())[mask], **_tol(torch.float32))
 
 
 def test_hand_computed_products():
@@ -159,7 +182,33 @@ def test_property_numba_matches_reference(out_f, in_f, batch, density, seed):
     a, r = BACKENDS.get("numba"), BACKENDS.get("reference")
     torch.testing.assert_close(a.spmm(p, values, xt, bias), r.spmm(p, values, xt, bias), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(a.spmm_t(p, values, gt), r.spmm_t(p, values, gt), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(a.spmm_t_rows(p, values, gt), r.spmm_t_rows(p, values, gt), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(a.sddmm(p, gt, xt), r.sddmm(p, gt, xt), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_grad_forward_builds_no_graph_and_matches(name):
+    p, w, mask, values, xt, gt, bias = _problem(9, 12, 0.3, 5)
+    v = values.clone().requires_grad_(True)
+    x = xt.t().contiguous()
+    with torch.no_grad():
+        y = sparse_linear(x, v, bias, p, name)
+    assert y.grad_fn is None and not y.requires_grad
+    torch.testing.assert_close(y, x @ w.t() + bias)
+    with torch.inference_mode():
+        torch.testing.assert_close(sparse_linear(x, v, bias, p, name), y)
+    frozen = sparse_linear(x, values, bias, p, name)  # nothing requires grad: no node either
+    assert frozen.grad_fn is None
+    torch.testing.assert_close(frozen, y)
+
+
+def test_row_major_input_gets_a_row_major_gradient():
+    p, w, mask, values, xt, gt, bias = _problem(9, 12, 0.3, 40)
+    for x, contiguous in ((xt.t().contiguous(), True), (xt.t(), False)):
+        x = x.detach().requires_grad_(True)
+        sparse_linear(x, values, None, p, "numba").backward(gt.t())
+        assert x.grad.is_contiguous() == contiguous
+        torch.testing.assert_close(x.grad, gt.t() @ w)
 
 
 def test_backend_resolution_and_errors():
