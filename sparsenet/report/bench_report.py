@@ -19,6 +19,13 @@ def _fmt(v) -> str:
 
 
 def format_case(case: dict) -> str:
+    if case["suite"] == "inference":
+        head = (f"**inference, MLP {'-'.join(map(str, case['sizes']))} magnitude-pruned to sparsity "
+                f"{case['sparsity']:g} ({case['nnz']} of {case['weights']} weights), batch {case['batch']}: "
+                "ms per forward under torch.no_grad()**")
+        lines = [head, "", "| contender | forward ms | × dense |", "|---|---:|---:|"]
+        lines += [f"| {r['contender']} | {_fmt(r['forward'])} | {r['speedup']:.2f} |" for r in case["rows"]]
+        return "\n".join(lines)
     if case["suite"] == "mlp":
         head = (f"**MLP {'-'.join(map(str, case['sizes']))}, batch {case['batch']}, sparsity "
                 f"{case['sparsity']:g} ({case['activation']}): ms per training step**")

@@ -4,6 +4,8 @@ Two suites, each measured interleaved in one process (`sparsenet.bench.timing`):
   layer  one linear layer's step per shape (out x in x batch) and density; columns fwd / dX / dW /
          update / total / total_fm in ms and the ratio of dense's total to each contender's
   mlp    a whole MLP training step (default 784-4096-4096-10) at each sparsity vs dense
+  inference  a magnitude-pruned MLP's forward under torch.no_grad (LeNet-300-100 and
+         784-4096-4096-10 at 90/95/99% sparsity, batch 1/32/256) vs dense and torch.sparse
 
 Each finished case is written to results.json at once (atomically), so an interrupted bench
 resumes where it stopped; results.json also records machine, threads and library versions.
@@ -19,7 +21,8 @@ from ... import io
 from ...config import config_to_dict
 from ...report.bench_report import format_case, format_tables
 from ...train.runtime import runtime
-from .config import BenchConfig, FULL_SHAPES, QUICK_SHAPES, _parse_shape
+from .config import (BenchConfig, FULL_SHAPES, INFERENCE_MODELS, QUICK_INFERENCE_MODELS, QUICK_SHAPES,
+                     _parse_shape)
 
 
 def _versions() -> dict:
@@ -90,6 +93,32 @@ def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
             print(format_case(done[key]), file=sys.stderr, flush=True)
 
 
+def _inference_rows(cfg: BenchConfig, done: dict, save) -> None:
+    from ...bench.inference import inference_cases
+    from ...bench.timing import time_interleaved
+    from ...models import parse_layer_spec
+
+    specs = QUICK_INFERENCE_MODELS if cfg.quick and cfg.inference_models == INFERENCE_MODELS else cfg.inference_models
+    for spec in specs:
+        sizes = parse_layer_spec(spec)
+        for sparsity in cfg.inference_sparsities:
+            for batch in cfg.inference_batches:
+                key = f"inference {spec} B={batch} s={sparsity:g}"
+                if key in done:
+                    continue
+                print(f"[bench] {key} ...", file=sys.stderr, flush=True)
+                cases, facts = inference_cases(sizes, sparsity, batch, seed=cfg.seed)
+                ms = time_interleaved({n: {"forward": fn} for n, fn in cases.items()},
+                                      repeats=cfg.repeats, warmup=cfg.warmup, min_seconds=0.02)
+                dense = ms["dense"]["forward"]
+                rows = [{"contender": n, "forward": round(ms[n]["forward"], 4),
+                         "speedup": round(dense / ms[n]["forward"], 2)} for n in cases]
+                done[key] = {"suite": "inference", "sizes": sizes, "batch": batch, "sparsity": sparsity,
+                             **facts, "rows": rows}
+                save()
+                print(format_case(done[key]), file=sys.stderr, flush=True)
+
+
 def run_bench(cfg: BenchConfig) -> dict:
     from ...kernels.codegen import warm
     from ...train import machine_info
@@ -111,5 +140,7 @@ def run_bench(cfg: BenchConfig) -> dict:
             _layer_rows(cfg, done, save)
         if cfg.suite in ("all", "mlp"):
             _mlp_rows(cfg, done, save)
+        if cfg.suite == "inference":
+            _inference_rows(cfg, done, save)
         io.write_text(out / "table.md", format_tables(results))
         return results
