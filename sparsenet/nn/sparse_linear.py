@@ -18,7 +18,7 @@ from torch import nn
 from ..errors import SparsenetError
 from .input_checks import check_linear_input
 from ..kernels.autograd import sparse_linear
-from ..kernels.backends import BACKENDS
+from ..kernels.backends import BACKENDS, backend_for
 from ..kernels.pattern import CSRPattern
 from .random_pattern import erdos_renyi_csr
 
@@ -86,10 +86,9 @@ class SparseLinear(nn.Module):
     @property
     def pattern(self) -> CSRPattern:
         """The CSR pattern over this module's (possibly moved) index buffers."""
-        p = self._pattern
-        if p.crow is not self.crow or p.col is not self.col or p.tperm is not self.tperm:
-            p = CSRPattern(self.out_features, self.in_features,
-                           **{name: getattr(self, name) for name in _PATTERN_FIELDS})
+        p, b = self._pattern, self._buffers  # _buffers directly: nn.Module.__getattr__ costs per call
+        if p.crow is not b["crow"] or p.col is not b["col"] or p.tperm is not b["tperm"]:
+            p = CSRPattern(self.out_features, self.in_features, **{name: b[name] for name in _PATTERN_FIELDS})
             self._pattern = p
         return p
 
@@ -183,12 +182,25 @@ class SparseLinear(nn.Module):
         if torch.jit.is_tracing() or _is_exporting():  # jit.trace, torch.export, ONNX export
             raise SparsenetError(_EXPORT_HINT.format(
                 tool="torch.jit.trace" if torch.jit.is_tracing() else "torch.export (or ONNX export)"))
-        check_linear_input("SparseLinear", x, self.in_features, self.values)
-        lead = x.shape[:-1]
+        values, bias = self._parameters["values"], self._parameters["bias"]
+        check_linear_input("SparseLinear", x, self.in_features, values)
+        backend = self._resolved_backend(x)
         # Under torch.compile the kernels run behind a graph break; eager calls skip that wrapper (1.5 us).
         fn = _sparse_linear_eager if torch.compiler.is_compiling() else sparse_linear
-        y = fn(x.reshape(-1, self.in_features), self.values, self.bias, self.pattern, self.kernel)
+        if x.dim() == 2:
+            return fn(x, values, bias, self.pattern, backend)
+        lead = x.shape[:-1]
+        y = fn(x.reshape(-1, self.in_features), values, bias, self.pattern, backend)
         return y.reshape(*lead, self.out_features) if len(lead) != 1 else y
+
+    def _resolved_backend(self, x: torch.Tensor):
+        """The kernel backend for x's device and dtype, resolved once per (kernel, device, dtype)."""
+        key = (self.kernel, x.device, x.dtype)
+        cached = self.__dict__.get("_backend_key")
+        if cached != key:
+            self.__dict__["_backend"] = backend_for(self.kernel, x.device, x.dtype)
+            self.__dict__["_backend_key"] = key
+        return self.__dict__["_backend"]
 
     def __prepare_scriptable__(self):  # torch.jit.script calls this on every submodule first
         raise SparsenetError(_EXPORT_HINT.format(tool="torch.jit.script"))
