@@ -26,7 +26,15 @@ from .pattern import CSRPattern
 
 
 class Backend:
+    """Stateless apart from caches; one registered instance per name, which copies and pickles
+    as that instance (a module holding its backend deep-copies and saves normally)."""
     name = "?"
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return (_registered, (self.name,))
 
     def spmm(self, p: CSRPattern, values, xt, bias):  # pragma: no cover - interface
         raise NotImplementedError
@@ -43,6 +51,10 @@ class Backend:
 
 
 BACKENDS: Registry[Backend] = Registry("kernel backend")
+
+
+def _registered(name: str) -> Backend:
+    return BACKENDS.get(name)
 
 
 

@@ -127,3 +127,22 @@ def test_bad_csr_is_rejected():
         SparseLinear(3, 2, torch.tensor([0, 1]), torch.tensor([0]), torch.ones(1))
     with pytest.raises(SparsenetError, match="out of range"):
         SparseLinear(3, 1, torch.tensor([0, 1]), torch.tensor([7]), torch.ones(1))
+
+
+def test_backend_resolved_once_follows_kernel_and_copies():
+    import copy
+    import pickle
+
+    from sparsenet.kernels.backends import BACKENDS
+
+    torch.manual_seed(0)
+    layer = SparseLinear.random(12, 5, 0.5)
+    x = torch.randn(3, 12)
+    y = layer(x)
+    assert layer._resolved_backend(x) is BACKENDS.get("numba")
+    layer.kernel = "reference"  # switching the kernel re-resolves
+    torch.testing.assert_close(layer(x), y)
+    assert layer._resolved_backend(x) is BACKENDS.get("reference")
+    for clone in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        torch.testing.assert_close(clone(x), y)
+        assert clone._resolved_backend(x) is BACKENDS.get("reference")  # the registered instance
