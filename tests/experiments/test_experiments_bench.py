@@ -73,6 +73,9 @@ def test_finished_cases_are_kept_on_rerun_and_dropped_when_settings_change(tmp_p
     (["--shapes", "12x3"], "bad shape '12x3': write OUTxINxBATCH"),
     (["--densities", "0.1,1.5"], "every entry must be in (0, 1), got 1.5"),
     (["--contenders", "dense,blas"], "unknown layer contender 'blas'; valid layer contenders: dense,"),
+    (["--suite", "inference", "--inference-models", "784-x"], "invalid --inference-models 784-x: invalid layer spec '784-x'"),
+    (["--suite", "inference", "--inference-sparsities", "0.9,1"], "every entry must be in (0, 1), got 1"),
+    (["--suite", "inference", "--inference-batches", "0"], "--inference-batches"),
 ])
 def test_bad_input_is_one_line(tmp_path, capsys, argv, message):
     rc = main(["bench", "--out", str(tmp_path / "b"), "--suite", "layer", "--shapes", "8x8x2", *argv])
@@ -88,3 +91,35 @@ def test_report_rebuilds_the_bench_tables_from_results_json(tmp_path):
     (written,) = write_report(tmp_path / "bench")
     assert written.name == "report.md"
     assert written.read_text() == (tmp_path / "bench" / "table.md").read_text()
+
+
+def test_inference_suite_times_every_contender_on_the_same_pruned_model(tmp_path):
+    cfg = _cfg(tmp_path, suite="inference", inference_models=("20-30-5",), inference_batches=(1, 3),
+               inference_sparsities=(0.9,))
+    res = run_bench(cfg)
+    assert set(res["cases"]) == {"inference 20-30-5 B=1 s=0.9", "inference 20-30-5 B=3 s=0.9"}
+    case = res["cases"]["inference 20-30-5 B=3 s=0.9"]
+    assert [r["contender"] for r in case["rows"]] == ["dense", "torch.sparse", "sparsenet", "sparsenet-checkpoint"]
+    # layerwise magnitude pruning keeps 10% of each layer (rounded per layer)
+    assert case["weights"] == 20 * 30 + 30 * 5 and case["nnz"] == 60 + 15
+    assert all(r["forward"] > 0 for r in case["rows"]) and case["rows"][0]["speedup"] == 1.0
+    table = (tmp_path / "bench" / "table.md").read_text()
+    assert "inference, MLP 20-30-5 magnitude-pruned to sparsity 0.9 (75 of 750 weights), batch 3" in table
+
+
+def test_inference_contenders_compute_the_pruned_models_function():
+    import torch
+
+    from sparsenet.bench.inference import inference_cases, pruned_mlp
+    from sparsenet.nn import SparseLinear
+
+    model, masks = pruned_mlp([12, 16, 4], 0.75, seed=3)
+    for name, layer in zip(sorted(masks), model.layers):
+        assert torch.equal(layer.weight != 0, masks[name])  # the dense contender holds the zeros
+    cases, facts = inference_cases([12, 16, 4], 0.75, 5, seed=3)  # asserts every output equals dense's
+    outs = {n: fn() for n, fn in cases.items()}
+    assert all(o.shape == (5, 4) and o.grad_fn is None for o in outs.values())
+    assert facts == {"nnz": 48 + 16, "weights": 12 * 16 + 16 * 4}
+    for name in ("sparsenet", "sparsenet-checkpoint"):  # the loaded model runs SparseLinear layers
+        assert all(isinstance(m, SparseLinear) for m in cases[name].model.layers)
+    assert [m.kernel for m in cases["torch.sparse"].model.layers] == ["torch", "torch"]
