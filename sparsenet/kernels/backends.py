@@ -82,7 +82,7 @@ def _kernel(k, name: str, work: int):
     return getattr(k, name)
 
 
-_SPMV = {"spmm": "spmv", "spmm_perm": "spmv_perm", "spmm_perm_tout": "spmv_perm"}
+_SPMV = {"spmm": "spmv", "spmm_perm": "spmv_perm"}
 
 
 class NumbaBackend(Backend):
@@ -132,11 +132,22 @@ class NumbaBackend(Backend):
         return self._product("spmm", p.out_features, lambda n: self._np(p, False, n), values, xt, bias)
 
     def spmm_t(self, p, values, gt):
+        if gt.shape[1] == 1:
+            return self._spmv_t(p, values, gt)
         return self._product("spmm_perm", p.in_features, lambda n: self._np(p, True, n), values, gt, None)
 
     def spmm_t_rows(self, p, values, gt):
+        if gt.shape[1] == 1:  # (in, 1) and (1, in) are the same vector
+            return self._spmv_t(p, values, gt).reshape(1, p.in_features)
         return self._product("spmm_perm_tout", p.in_features, lambda n: self._np(p, True, n), values, gt, None,
                              transposed_out=True)
+
+    def _spmv_t(self, p, values, gt):
+        out = torch.empty(p.in_features, 1, dtype=gt.dtype)
+        ptr, idx, _ = self._np(p, False, True)
+        g, on = gt.numpy().reshape(-1), out.numpy().reshape(-1)
+        _kernel(self.k, "spmv_t", p.nnz)(ptr, idx, values.detach().numpy(), g, on, g.dtype.type(0))
+        return out
 
     def sddmm(self, p, gt, xt):
         out = torch.empty(p.nnz, dtype=gt.dtype)
