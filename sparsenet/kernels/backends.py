@@ -82,9 +82,6 @@ def _kernel(k, name: str, work: int):
     return getattr(k, name)
 
 
-_SPMV = {"spmm": "spmv", "spmm_perm": "spmv_perm"}
-
-
 class NumbaBackend(Backend):
     name = "numba"
 
@@ -103,30 +100,35 @@ class NumbaBackend(Backend):
         # (rows, K) CSR @ (K, B) -> (rows, B), or (B, rows), through one of the generated spmm kernels
         B = d.shape[1]
         out = torch.empty((B, rows) if transposed_out else (rows, B), dtype=d.dtype)
-        v = values.detach().numpy()
+        v = values if isinstance(values, np.ndarray) else values.detach().numpy()
         b = bias.detach().numpy() if bias is not None else v[:1]
         dn, on = d.numpy(), out.numpy()
-        ptr, idx, perm = idx_np(B == 1)
-        if B == 1:  # the matrix-vector kernels ((rows, 1) and (1, rows) are one vector)
-            name, dn, on = _SPMV[name], dn.reshape(-1), on.reshape(-1)
-        _kernel(self.k, name, idx.size * B)(ptr, idx, perm, v, dn, b, bias is not None, on, dn.dtype.type(0))
+        ptr, idx = idx_np(B == 1)
+        if B == 1:  # the matrix-vector kernel ((rows, 1) and (1, rows) are one vector)
+            name, dn, on = "spmv", dn.reshape(-1), on.reshape(-1)
+        _kernel(self.k, name, idx.size * B)(ptr, idx, v, dn, b, bias is not None, on, dn.dtype.type(0))
         return out
 
     @staticmethod
     def _np(p, transpose: bool, narrow: bool):
-        """numpy views of W's (or W^T's) index arrays, made once per pattern (they never change).
+        """numpy views of W's (or W^T's) (row pointer, index) arrays, made once per pattern.
 
         `narrow`: uint16 indices where they fit, for batch 1, which is bound by memory traffic:
         6 instead of 8 bytes per weight (an 840k-weight layer: 0.39 -> 0.31 ms, AMD EPYC)."""
         key = ("np", transpose, narrow)
         if key not in p._cache:
-            ptr, idx, perm = (p.tcrow, p.trow, p.tperm) if transpose else (p.crow, p.col, p.col)
-            extent = p.out_features if transpose else p.in_features
+            ptr, idx = (p.tcrow, p.trow) if transpose else (p.crow, p.col)
             idx = idx.numpy()
-            if narrow and extent <= 1 << 16:
+            if narrow and (p.out_features if transpose else p.in_features) <= 1 << 16:
                 idx = idx.astype(np.uint16)
-            p._cache[key] = (ptr.numpy(), idx, idx if not transpose else perm.numpy())
+            p._cache[key] = (ptr.numpy(), idx)
         return p._cache[key]
+
+    def _values_t(self, p, values):
+        """The values in W^T's order, gathered now (so never stale after an optimizer step)."""
+        out = np.empty(p.nnz, values.detach().numpy().dtype)
+        _kernel(self.k, "gather", p.nnz * 16)(values.detach().numpy(), p.cached("np_perm", p.tperm.numpy), out)
+        return out
 
     def spmm(self, p, values, xt, bias):
         return self._product("spmm", p.out_features, lambda n: self._np(p, False, n), values, xt, bias)
@@ -134,24 +136,25 @@ class NumbaBackend(Backend):
     def spmm_t(self, p, values, gt):
         if gt.shape[1] == 1:
             return self._spmv_t(p, values, gt)
-        return self._product("spmm_perm", p.in_features, lambda n: self._np(p, True, n), values, gt, None)
+        return self._product("spmm", p.in_features, lambda n: self._np(p, True, n), self._values_t(p, values),
+                             gt, None)
 
     def spmm_t_rows(self, p, values, gt):
         if gt.shape[1] == 1:  # (in, 1) and (1, in) are the same vector
             return self._spmv_t(p, values, gt).reshape(1, p.in_features)
-        return self._product("spmm_perm_tout", p.in_features, lambda n: self._np(p, True, n), values, gt, None,
-                             transposed_out=True)
+        return self._product("spmm_tout", p.in_features, lambda n: self._np(p, True, n), self._values_t(p, values),
+                             gt, None, transposed_out=True)
 
     def _spmv_t(self, p, values, gt):
         out = torch.empty(p.in_features, 1, dtype=gt.dtype)
-        ptr, idx, _ = self._np(p, False, True)
+        ptr, idx = self._np(p, False, True)
         g, on = gt.numpy().reshape(-1), out.numpy().reshape(-1)
         _kernel(self.k, "spmv_t", p.nnz)(ptr, idx, values.detach().numpy(), g, on, g.dtype.type(0))
         return out
 
     def sddmm(self, p, gt, xt):
         out = torch.empty(p.nnz, dtype=gt.dtype)
-        ptr, idx, _ = self._np(p, False, False)
+        ptr, idx = self._np(p, False, False)
         g = gt.numpy()
         _kernel(self.k, "sddmm", p.nnz * gt.shape[1])(ptr, idx, g, xt.numpy(), out.numpy(), g.dtype.type(0))
         return out
