@@ -174,6 +174,42 @@ def test_numba_results_identical_for_one_and_two_threads(monkeypatch):
         assert torch.equal(a, b)
 
 
+def test_numba_batch_one_identical_for_one_and_two_threads(monkeypatch):
+    # the batch-1 input gradient sums fixed blocks of rows (not one block per thread)
+    monkeypatch.setattr("sparsenet.kernels.backends.PARALLEL_MIN_WORK", 0)
+    p, w, mask, values, xt, gt, bias = _problem(300, 200, 0.1, 1)
+    be = BACKENDS.get("numba")
+    old = torch.get_num_threads()
+    try:
+        outs = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            outs.append((be.spmm(p, values, xt, bias), be.spmm_t(p, values, gt), be.spmm_t_rows(p, values, gt)))
+    finally:
+        torch.set_num_threads(old)
+    for a, b in zip(*outs):
+        assert torch.equal(a, b)
+    torch.testing.assert_close(outs[0][1], w.t() @ gt, rtol=1e-5, atol=1e-5)
+
+
+def test_batch_one_indices_wider_than_16_bits():
+    # batch 1 reads uint16 indices where they fit; a 70,000-wide layer must keep int32 ones
+    in_f = 70_000
+    col = torch.tensor([0, 65_535, 65_536, 69_999, 3, 66_000])
+    crow = torch.tensor([0, 4, 4, 6])  # row 1 is empty
+    p = CSRPattern.build(3, in_f, crow, col)
+    values = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    w = torch.zeros(3, in_f)
+    w[torch.tensor([0, 0, 0, 0, 2, 2]), col] = values
+    xt = torch.randn(in_f, 1)
+    gt = torch.randn(3, 1)
+    for name in ("numba", "reference"):
+        be = BACKENDS.get(name)
+        torch.testing.assert_close(be.spmm(p, values, xt, None), w @ xt)
+        torch.testing.assert_close(be.spmm_t(p, values, gt), w.t() @ gt)
+        torch.testing.assert_close(be.sddmm(p, gt, xt), (gt @ xt.t())[w != 0])
+
+
 @settings(max_examples=25, deadline=None)
 @given(out_f=st.integers(1, 20), in_f=st.integers(1, 20), batch=st.integers(1, 70),
        density=st.floats(0.0, 1.0), seed=st.integers(0, 10_000))
