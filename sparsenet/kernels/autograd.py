@@ -59,5 +59,5 @@ def sparse_linear(x: torch.Tensor, values: torch.Tensor, bias: torch.Tensor | No
     if not (torch.is_grad_enabled() and (x.requires_grad or values.requires_grad
                                          or (bias is not None and bias.requires_grad))):
         # inference (torch.no_grad / inference_mode / frozen layer): no autograd node, nothing saved
-        return backend.spmm(pattern, values, _feature_major(x), bias).t()
+        return backend.linear(pattern, values, x, bias)
     return _SparseLinearFn.apply(x, values, bias, pattern, backend)

@@ -49,6 +49,12 @@ class Backend:
         """dX as a contiguous (B, in) tensor; backends without a fused kernel transpose spmm_t's."""
         return self.spmm_t(p, values, gt).t().contiguous()
 
+    def linear(self, p: CSRPattern, values, x, bias):
+        """y = x W^T + b for x (B, in) without autograd (inference): a (B, out) tensor."""
+        from .layout import feature_major
+
+        return self.spmm(p, values, feature_major(x), bias).t()
+
 
 BACKENDS: Registry[Backend] = Registry("kernel backend")
 
@@ -132,6 +138,37 @@ class NumbaBackend(Backend):
 
     def spmm(self, p, values, xt, bias):
         return self._product("spmm", p.out_features, lambda n: self._np(p, False, n), values, xt, bias)
+
+    def linear(self, p, values, x, bias):
+        # The inference call, with the Python around the kernel cut to a few microseconds (it is
+        # most of the cost of a small layer at batch 1): numpy views of the parameters cached
+        # per pattern, the output allocated by numpy, a batch-1 input used as its own column.
+        B = x.shape[0]
+        if B == 1 and x.is_contiguous():
+            dn = x.numpy().reshape(-1)
+        else:
+            xt = x.t()
+            dn = (xt if xt.is_contiguous() else xt.contiguous()).numpy()
+            if B == 1:
+                dn = dn.reshape(-1)
+        v = self._param_np(p, "values", values)
+        b = self._param_np(p, "bias", bias) if bias is not None else v[:1]
+        ptr, idx = self._np(p, False, B == 1)
+        if B == 1:
+            on = np.empty(p.out_features, dn.dtype)
+            _kernel(self.k, "spmv", idx.size)(ptr, idx, v, dn, b, bias is not None, on, dn.dtype.type(0))
+            return torch.from_numpy(on.reshape(1, -1))
+        on = np.empty((p.out_features, B), dn.dtype)
+        _kernel(self.k, "spmm", idx.size * B)(ptr, idx, v, dn, b, bias is not None, on, dn.dtype.type(0))
+        return torch.from_numpy(on.T)  # (B, out), feature-major underneath like the training path
+
+    @staticmethod
+    def _param_np(p, key, t):
+        """A numpy view of parameter t, remade when t or its storage is replaced (in-place updates keep it valid)."""
+        hit = p._cache.get(key)
+        if hit is None or hit[0] is not t or hit[1] != t.data_ptr():
+            hit = p._cache[key] = (t, t.data_ptr(), t.detach().numpy())
+        return hit[2]
 
     def spmm_t(self, p, values, gt):
         if gt.shape[1] == 1:

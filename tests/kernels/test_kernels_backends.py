@@ -254,3 +254,32 @@ def test_backend_resolution_and_errors():
         backend_for("mkl", torch.device("cpu"), torch.float32)
     with pytest.raises(SparsenetError, match="'numba' runs float32/float64 on CPU, got torch.float16"):
         backend_for("numba", torch.device("cpu"), torch.float16)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("batch", [1, 2, 33])
+def test_inference_linear_matches_dense_for_any_input_layout(name, batch):
+    p, w, mask, values, xt, gt, bias = _problem(9, 12, 0.3, batch)
+    be = BACKENDS.get(name)
+    base = torch.randn(batch, 24)
+    for x in (xt.t().contiguous(), xt.t(), base[:, ::2]):
+        y = be.linear(p, values, x, bias)
+        assert y.shape == (batch, 9)
+        torch.testing.assert_close(y, x @ w.t() + bias, **_tol(torch.float32))
+        torch.testing.assert_close(be.linear(p, values, x, None), x @ w.t(), **_tol(torch.float32))
+
+
+def test_inference_linear_sees_parameter_updates():
+    # the numba path caches numpy views of the parameters: in-place updates and replaced tensors must show
+    p, w, mask, values, xt, gt, bias = _problem(9, 12, 0.3, 1)
+    be = BACKENDS.get("numba")
+    x = xt.t().contiguous()
+    v = values.clone()
+    be.linear(p, v, x, bias)
+    v.mul_(2)  # in place: same storage
+    torch.testing.assert_close(be.linear(p, v, x, bias), x @ (2 * w).t() + bias)
+    v2 = values.clone() * 3  # another tensor
+    torch.testing.assert_close(be.linear(p, v2, x, None), x @ (3 * w).t())
+    b2 = bias.clone()
+    b2.data = bias * 0  # storage replaced under the same tensor
+    torch.testing.assert_close(be.linear(p, v2, x, b2), x @ (3 * w).t())
