@@ -68,9 +68,18 @@ def _layer_rows(cfg: BenchConfig, done: dict, save) -> None:
             print(format_case(done[key]), file=sys.stderr, flush=True)
 
 
+def _one_phase_rows(cases: dict, phase: str, cfg: BenchConfig) -> list[dict]:
+    """Time {contender: fn} interleaved; rows with ms and the ratio against "dense"."""
+    from ...bench.timing import time_interleaved
+
+    ms = time_interleaved({n: {phase: fn} for n, fn in cases.items()}, repeats=cfg.repeats, warmup=cfg.warmup,
+                          min_seconds=0.02)
+    dense = ms["dense"][phase]
+    return [{"contender": n, phase: round(ms[n][phase], 4), "speedup": round(dense / ms[n][phase], 2)} for n in cases]
+
+
 def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
     from ...bench.mlp import mlp_case, mlp_contenders
-    from ...bench.timing import time_interleaved
     from ...models import parse_layer_spec
 
     spec = "64-256-256-10" if cfg.quick and cfg.mlp == "784-4096-4096-10" else cfg.mlp
@@ -82,11 +91,8 @@ def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
                 continue
             print(f"[bench] {key} ...", file=sys.stderr, flush=True)
             names = mlp_contenders(batch)
-            cases = {n: {"step": mlp_case(n, sizes, cfg.activation, sparsity, batch, seed=cfg.seed)} for n in names}
-            ms = time_interleaved(cases, repeats=cfg.repeats, warmup=cfg.warmup, min_seconds=0.02)
-            dense = ms["dense"]["step"]
-            rows = [{"contender": n, "step": round(ms[n]["step"], 4),
-                     "speedup": round(dense / ms[n]["step"], 2)} for n in names]
+            rows = _one_phase_rows({n: mlp_case(n, sizes, cfg.activation, sparsity, batch, seed=cfg.seed)
+                                    for n in names}, "step", cfg)
             done[key] = {"suite": "mlp", "sizes": sizes, "batch": batch, "sparsity": sparsity,
                          "activation": cfg.activation, "rows": rows}
             save()
@@ -95,7 +101,6 @@ def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
 
 def _inference_rows(cfg: BenchConfig, done: dict, save) -> None:
     from ...bench.inference import inference_cases
-    from ...bench.timing import time_interleaved
     from ...models import parse_layer_spec
 
     specs = QUICK_INFERENCE_MODELS if cfg.quick and cfg.inference_models == INFERENCE_MODELS else cfg.inference_models
@@ -108,11 +113,7 @@ def _inference_rows(cfg: BenchConfig, done: dict, save) -> None:
                     continue
                 print(f"[bench] {key} ...", file=sys.stderr, flush=True)
                 cases, facts = inference_cases(sizes, sparsity, batch, seed=cfg.seed)
-                ms = time_interleaved({n: {"forward": fn} for n, fn in cases.items()},
-                                      repeats=cfg.repeats, warmup=cfg.warmup, min_seconds=0.02)
-                dense = ms["dense"]["forward"]
-                rows = [{"contender": n, "forward": round(ms[n]["forward"], 4),
-                         "speedup": round(dense / ms[n]["forward"], 2)} for n in cases]
+                rows = _one_phase_rows(cases, "forward", cfg)
                 done[key] = {"suite": "inference", "sizes": sizes, "batch": batch, "sparsity": sparsity,
                              **facts, "rows": rows}
                 save()
