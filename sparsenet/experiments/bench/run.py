@@ -43,29 +43,35 @@ def _layer_rows(cfg: BenchConfig, done: dict, save) -> None:
     for shape in shapes:
         out_f, in_f, batch = _parse_shape(shape)
         for density in cfg.densities:
-            key = f"layer {shape} d={density:g}"
-            if key in done:
-                continue
-            print(f"[bench] {key} ...", file=sys.stderr, flush=True)
-            problem = make_problem(out_f, in_f, batch, density, seed=cfg.seed)
-            cases = {n: LAYER_CONTENDERS.get(n)(problem) for n in names}
-            ms = time_interleaved(cases, repeats=cfg.repeats, warmup=cfg.warmup, min_seconds=0.02)
-            dense = ms.get("dense", {})
-            rows = []
-            for n in names:
-                r = {"contender": n, **{k: round(v, 4) for k, v in ms[n].items()}}
-                if "fwd+bwd" in r:
-                    r["bwd"] = round(r.pop("fwd+bwd") - r["fwd"], 4)
-                elif "dX" in r:
-                    r["bwd"] = round(r["dX"] + r["dW"], 4)
-                for col in ("total", "total_fm"):
-                    if col in r and col in dense:
-                        r[f"speedup_{col}"] = round(dense[col] / r[col], 2)
-                rows.append(r)
-            done[key] = {"suite": "layer", "shape": shape, "out": out_f, "in": in_f, "batch": batch,
-                         "density": density, "nnz": int(problem.mask.sum()), "rows": rows}
-            save()
-            print(format_case(done[key]), file=sys.stderr, flush=True)
+            def measure(out_f=out_f, in_f=in_f, batch=batch, density=density, shape=shape):
+                problem = make_problem(out_f, in_f, batch, density, seed=cfg.seed)
+                cases = {n: LAYER_CONTENDERS.get(n)(problem) for n in names}
+                ms = time_interleaved(cases, repeats=cfg.repeats, warmup=cfg.warmup, min_seconds=0.02)
+                dense = ms.get("dense", {})
+                rows = []
+                for n in names:
+                    r = {"contender": n, **{k: round(v, 4) for k, v in ms[n].items()}}
+                    if "fwd+bwd" in r:
+                        r["bwd"] = round(r.pop("fwd+bwd") - r["fwd"], 4)
+                    elif "dX" in r:
+                        r["bwd"] = round(r["dX"] + r["dW"], 4)
+                    for col in ("total", "total_fm"):
+                        if col in r and col in dense:
+                            r[f"speedup_{col}"] = round(dense[col] / r[col], 2)
+                    rows.append(r)
+                return {"suite": "layer", "shape": shape, "out": out_f, "in": in_f, "batch": batch,
+                        "density": density, "nnz": int(problem.mask.sum()), "rows": rows}
+            _run_case(done, f"layer {shape} d={density:g}", save, measure)
+
+
+def _run_case(done: dict, key: str, save, measure) -> None:
+    """Measure one case unless results.json already has it; save at once (an interrupted bench resumes)."""
+    if key in done:
+        return
+    print(f"[bench] {key} ...", file=sys.stderr, flush=True)
+    done[key] = measure()
+    save()
+    print(format_case(done[key]), file=sys.stderr, flush=True)
 
 
 def _one_phase_rows(cases: dict, phase: str, cfg: BenchConfig) -> list[dict]:
@@ -86,17 +92,12 @@ def _mlp_rows(cfg: BenchConfig, done: dict, save) -> None:
     sizes = parse_layer_spec(spec)
     for batch in cfg.mlp_batches:
         for sparsity in cfg.mlp_sparsities:
-            key = f"mlp {spec} B={batch} s={sparsity:g}"
-            if key in done:
-                continue
-            print(f"[bench] {key} ...", file=sys.stderr, flush=True)
-            names = mlp_contenders(batch)
-            rows = _one_phase_rows({n: mlp_case(n, sizes, cfg.activation, sparsity, batch, seed=cfg.seed)
-                                    for n in names}, "step", cfg)
-            done[key] = {"suite": "mlp", "sizes": sizes, "batch": batch, "sparsity": sparsity,
-                         "activation": cfg.activation, "rows": rows}
-            save()
-            print(format_case(done[key]), file=sys.stderr, flush=True)
+            def measure(batch=batch, sparsity=sparsity):
+                rows = _one_phase_rows({n: mlp_case(n, sizes, cfg.activation, sparsity, batch, seed=cfg.seed)
+                                        for n in mlp_contenders(batch)}, "step", cfg)
+                return {"suite": "mlp", "sizes": sizes, "batch": batch, "sparsity": sparsity,
+                        "activation": cfg.activation, "rows": rows}
+            _run_case(done, f"mlp {spec} B={batch} s={sparsity:g}", save, measure)
 
 
 def _inference_rows(cfg: BenchConfig, done: dict, save) -> None:
@@ -108,16 +109,11 @@ def _inference_rows(cfg: BenchConfig, done: dict, save) -> None:
         sizes = parse_layer_spec(spec)
         for sparsity in cfg.inference_sparsities:
             for batch in cfg.inference_batches:
-                key = f"inference {spec} B={batch} s={sparsity:g}"
-                if key in done:
-                    continue
-                print(f"[bench] {key} ...", file=sys.stderr, flush=True)
-                cases, facts = inference_cases(sizes, sparsity, batch, seed=cfg.seed)
-                rows = _one_phase_rows(cases, "forward", cfg)
-                done[key] = {"suite": "inference", "sizes": sizes, "batch": batch, "sparsity": sparsity,
-                             **facts, "rows": rows}
-                save()
-                print(format_case(done[key]), file=sys.stderr, flush=True)
+                def measure(sizes=sizes, batch=batch, sparsity=sparsity):
+                    cases, facts = inference_cases(sizes, sparsity, batch, seed=cfg.seed)
+                    return {"suite": "inference", "sizes": sizes, "batch": batch, "sparsity": sparsity,
+                            **facts, "rows": _one_phase_rows(cases, "forward", cfg)}
+                _run_case(done, f"inference {spec} B={batch} s={sparsity:g}", save, measure)
 
 
 def run_bench(cfg: BenchConfig) -> dict:
