@@ -64,6 +64,8 @@ def _registered(name: str) -> Backend:
 
 
 
+NARROW_BATCH = 16  # batches 2..16 run the 16-wide kernel (codegen.NARROW)
+
 # Below this many multiply-adds a kernel runs serially: waking the thread pool costs ~10-50 us.
 PARALLEL_MIN_WORK = 1 << 16
 
@@ -105,6 +107,9 @@ class NumbaBackend(Backend):
     def _product(self, name, rows, idx_np, values, d, bias, transposed_out=False):
         # (rows, K) CSR @ (K, B) -> (rows, B), or (B, rows), through one of the generated spmm kernels
         B = d.shape[1]
+        if 2 <= B <= NARROW_BATCH and name != "spmm_narrow":  # the 16-wide kernel; a row-major result is a small transpose
+            out = self._product("spmm_narrow", rows, idx_np, values, d, bias)
+            return out.t().contiguous() if transposed_out else out
         out = torch.empty((B, rows) if transposed_out else (rows, B), dtype=d.dtype)
         v = values if isinstance(values, np.ndarray) else values.detach().numpy()
         b = bias.detach().numpy() if bias is not None else v[:1]
@@ -159,7 +164,7 @@ class NumbaBackend(Backend):
             _kernel(self.k, "spmv", idx.size)(ptr, idx, v, dn, b, bias is not None, on, dn.dtype.type(0))
             return torch.from_numpy(on.reshape(1, -1))
         on = np.empty((p.out_features, B), dn.dtype)
-        _kernel(self.k, "spmm", idx.size * B)(ptr, idx, v, dn, b, bias is not None, on, dn.dtype.type(0))
+        _kernel(self.k, "spmm_narrow" if B <= NARROW_BATCH else "spmm", idx.size * B)(ptr, idx, v, dn, b, bias is not None, on, dn.dtype.type(0))
         return torch.from_numpy(on.T)  # (B, out), feature-major underneath like the training path
 
     @staticmethod

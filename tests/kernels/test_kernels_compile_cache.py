@@ -15,7 +15,7 @@ warm()
 k = load()
 hits = misses = 0
 for name in ("spmm", "spmm_tout", "sddmm", "spmv", "spmv_t", "gather",
-             "spmm_serial", "spmm_tout_serial", "sddmm_serial", "spmv_serial", "spmv_t_serial", "gather_serial"):
+             "spmm_narrow", "spmm_serial", "spmm_tout_serial", "spmm_narrow_serial", "sddmm_serial", "spmv_serial", "spmv_t_serial", "gather_serial"):
     stats = getattr(k, name).stats
     hits += sum(stats.cache_hits.values())
     misses += sum(stats.cache_misses.values())
