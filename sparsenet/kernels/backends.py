@@ -7,6 +7,7 @@ contiguous run of B numbers. For W (out, in) with pattern P:
     spmm_t  dX^T = W^T G^T              (in, out) @ (out, B) -> (in, B)
     spmm_t_rows  dX = the same product written row-major (B, in), for a row-major input
     sddmm   dW   = (G^T X)|P            (out, B) x (in, B)   -> (nnz,)   only on the pattern
+    linear  y = x W^T + b               (B, in) -> (B, out)  inference: no autograd, any input layout
 
 Backends (registry ``BACKENDS``):
   numba      generated, batch-tiled CPU kernels (`codegen`); float32/float64; the default on CPU

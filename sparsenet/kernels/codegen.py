@@ -25,9 +25,10 @@ from .. import io
 TILE = 64  # batch columns per register tile: 4 zmm (fp32) accumulators per row
 HALF = 32  # then one 32-column tile if the remainder holds one
 # A remainder of 2..31 columns runs as a 32-column tile over a zero-padded copy of those columns
-# of D (K x 32, made once per call): the 32-wide tile vectorizes well, the 16-, 8- and 4-wide
-# ones measured 2-4x slower than it per call (AMD EPYC, 2026-12-02), so batch 16 now costs what
-# batch 32 does. A single last column (batch 1, 33, 65, ...) is one scalar pass.
+# of D (K x 32, made once per call): inside this kernel the 32-wide tile vectorizes well, the
+# 16-, 8- and 4-wide ones measured 2-4x slower than it per call (AMD EPYC, 2026-12-02). A single
+# last column (33, 65, ...) is one scalar pass. Batches 2..16 and batch 1 have their own kernels
+# (`_narrow_source`, `_spmv_source`).
 PAD_MIN = 2
 
 
