@@ -23,6 +23,7 @@ import torch
 
 from ..errors import SparsenetError
 from ..registry import Registry
+from .codegen import NARROW
 from .pattern import CSRPattern
 
 
@@ -64,18 +65,8 @@ def _registered(name: str) -> Backend:
     return BACKENDS.get(name)
 
 
-
-NARROW_BATCH = 16  # batches 2..16 run the 16-wide kernel (codegen.NARROW)
-
 # Below this many multiply-adds a kernel runs serially: waking the thread pool costs ~10-50 us.
 PARALLEL_MIN_WORK = 1 << 16
-
-
-def pool_threads() -> int:
-    """Threads the numba kernels may use: torch's setting, capped by numba's pool."""
-    import numba
-
-    return max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
 
 
 def _kernel(k, name: str, work: int):
@@ -84,7 +75,7 @@ def _kernel(k, name: str, work: int):
         return getattr(k, name + "_serial")  # ones where a microsecond shows
     import numba
 
-    threads = pool_threads()
+    threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
     if threads == 1:
         return getattr(k, name + "_serial")
     numba.set_num_threads(threads)
@@ -92,6 +83,9 @@ def _kernel(k, name: str, work: int):
 
 
 class NumbaBackend(Backend):
+    """The generated kernels (`codegen`) behind numpy views: index arrays and parameters are
+    viewed once per pattern, outputs are numpy buffers, so a call costs a few microseconds of
+    Python around the kernel (most of a small layer's time at batch 1)."""
     name = "numba"
 
     def __init__(self):
@@ -105,20 +99,22 @@ class NumbaBackend(Backend):
             self._k = load()
         return self._k
 
-    def _product(self, name, rows, idx_np, values, d, bias, transposed_out=False):
-        # (rows, K) CSR @ (K, B) -> (rows, B), or (B, rows), through one of the generated spmm kernels
-        B = d.shape[1]
-        if 2 <= B <= NARROW_BATCH and name != "spmm_narrow":  # the 16-wide kernel; a row-major result is a small transpose
-            out = self._product("spmm_narrow", rows, idx_np, values, d, bias)
-            return out.t().contiguous() if transposed_out else out
-        out = torch.empty((B, rows) if transposed_out else (rows, B), dtype=d.dtype)
-        v = values if isinstance(values, np.ndarray) else values.detach().numpy()
-        b = bias.detach().numpy() if bias is not None else v[:1]
-        dn, on = d.numpy(), out.numpy()
-        ptr, idx = idx_np(B == 1)
-        if B == 1:  # the matrix-vector kernel ((rows, 1) and (1, rows) are one vector)
-            name, dn, on = "spmv", dn.reshape(-1), on.reshape(-1)
-        _kernel(self.k, name, idx.size * B)(ptr, idx, v, dn, b, bias is not None, on, dn.dtype.type(0))
+    def _product(self, p, transpose: bool, v, d, b, rows_out: bool = False) -> np.ndarray:
+        """W (or W^T, values `v` in its order) @ d (K, B) -> numpy (rows, B), or (B, rows) with `rows_out`.
+
+        Kernel by batch size: 1 -> the matrix-vector kernel ((rows, 1) and (1, rows) are one
+        vector), 2..NARROW -> one 16-wide tile, larger -> the tiled kernel (`spmm_tout` writes
+        the row-major result directly)."""
+        rows, B = (p.in_features if transpose else p.out_features), d.shape[1]
+        ptr, idx = self._np(p, transpose, B == 1)
+        name = "spmv" if B == 1 else "spmm_narrow" if B <= NARROW else "spmm_tout" if rows_out else "spmm"
+        transposed_here = rows_out and name == "spmm_tout"
+        out = np.empty((B, rows) if transposed_here else (rows, B), d.dtype)
+        dn, on = (d.reshape(-1), out.reshape(-1)) if B == 1 else (d, out)
+        _kernel(self.k, name, idx.size * B)(ptr, idx, v, dn, v[:1] if b is None else b, b is not None, on,
+                                            d.dtype.type(0))
+        if rows_out and not transposed_here:
+            return out.reshape(B, rows) if B == 1 else np.ascontiguousarray(out.T)  # small: B <= 16
         return out
 
     @staticmethod
@@ -136,71 +132,61 @@ class NumbaBackend(Backend):
             p._cache[key] = (ptr.numpy(), idx)
         return p._cache[key]
 
-    def _values_t(self, p, values):
-        """The values in W^T's order, gathered now (so never stale after an optimizer step)."""
-        out = np.empty(p.nnz, values.detach().numpy().dtype)
-        _kernel(self.k, "gather", p.nnz * 16)(values.detach().numpy(), p.cached("np_perm", p.tperm.numpy), out)
-        return out
-
-    def spmm(self, p, values, xt, bias):
-        return self._product("spmm", p.out_features, lambda n: self._np(p, False, n), values, xt, bias)
-
-    def linear(self, p, values, x, bias):
-        # The inference call, with the Python around the kernel cut to a few microseconds (it is
-        # most of the cost of a small layer at batch 1): numpy views of the parameters cached
-        # per pattern, the output allocated by numpy, a batch-1 input used as its own column.
-        B = x.shape[0]
-        if B == 1 and x.is_contiguous():
-            dn = x.numpy().reshape(-1)
-        else:
-            xt = x.t()
-            dn = (xt if xt.is_contiguous() else xt.contiguous()).numpy()
-            if B == 1:
-                dn = dn.reshape(-1)
-        v = self._param_np(p, "values", values)
-        b = self._param_np(p, "bias", bias) if bias is not None else v[:1]
-        ptr, idx = self._np(p, False, B == 1)
-        if B == 1:
-            on = np.empty(p.out_features, dn.dtype)
-            _kernel(self.k, "spmv", idx.size)(ptr, idx, v, dn, b, bias is not None, on, dn.dtype.type(0))
-            return torch.from_numpy(on.reshape(1, -1))
-        on = np.empty((p.out_features, B), dn.dtype)
-        _kernel(self.k, "spmm_narrow" if B <= NARROW_BATCH else "spmm", idx.size * B)(ptr, idx, v, dn, b, bias is not None, on, dn.dtype.type(0))
-        return torch.from_numpy(on.T)  # (B, out), feature-major underneath like the training path
-
     @staticmethod
-    def _param_np(p, key, t):
-        """A numpy view of parameter t, remade when t or its storage is replaced (in-place updates keep it valid)."""
+    def _param(p, key, t):
+        """A numpy view of parameter t (None stays None), remade when t or its storage is replaced;
+        in-place updates (an optimizer step) keep it valid."""
+        if t is None:
+            return None
         hit = p._cache.get(key)
         if hit is None or hit[0] is not t or hit[1] != t.data_ptr():
             hit = p._cache[key] = (t, t.data_ptr(), t.detach().numpy())
         return hit[2]
 
+    def _values_t(self, p, values):
+        """The values in W^T's order, gathered now (so never stale after an optimizer step)."""
+        v = self._param(p, "values", values)
+        out = np.empty(p.nnz, v.dtype)
+        _kernel(self.k, "gather", p.nnz * 16)(v, p.cached("np_perm", p.tperm.numpy), out)
+        return out
+
+    def spmm(self, p, values, xt, bias):
+        return torch.from_numpy(self._product(p, False, self._param(p, "values", values), xt.numpy(),
+                                              self._param(p, "bias", bias)))
+
+    def linear(self, p, values, x, bias):
+        if x.shape[0] == 1 and x.is_contiguous():
+            d = x.numpy().T  # a (1, in) row is its own (in, 1) column
+        else:
+            xt = x.t()
+            d = (xt if xt.is_contiguous() else xt.contiguous()).numpy()
+        y = self._product(p, False, self._param(p, "values", values), d, self._param(p, "bias", bias))
+        return torch.from_numpy(y.T)  # (B, out), feature-major underneath like the training path
+
     def spmm_t(self, p, values, gt):
         if gt.shape[1] == 1:
-            return self._spmv_t(p, values, gt)
-        return self._product("spmm", p.in_features, lambda n: self._np(p, True, n), self._values_t(p, values),
-                             gt, None)
+            return torch.from_numpy(self._spmv_t(p, values, gt).reshape(-1, 1))
+        return torch.from_numpy(self._product(p, True, self._values_t(p, values), gt.numpy(), None))
 
     def spmm_t_rows(self, p, values, gt):
         if gt.shape[1] == 1:  # (in, 1) and (1, in) are the same vector
-            return self._spmv_t(p, values, gt).reshape(1, p.in_features)
-        return self._product("spmm_tout", p.in_features, lambda n: self._np(p, True, n), self._values_t(p, values),
-                             gt, None, transposed_out=True)
+            return torch.from_numpy(self._spmv_t(p, values, gt).reshape(1, -1))
+        return torch.from_numpy(self._product(p, True, self._values_t(p, values), gt.numpy(), None, rows_out=True))
 
     def _spmv_t(self, p, values, gt):
-        out = torch.empty(p.in_features, 1, dtype=gt.dtype)
+        # batch 1: W's rows scattered into x's positions, no transposed values needed
         ptr, idx = self._np(p, False, True)
-        g, on = gt.numpy().reshape(-1), out.numpy().reshape(-1)
-        _kernel(self.k, "spmv_t", p.nnz)(ptr, idx, values.detach().numpy(), g, on, g.dtype.type(0))
+        g = gt.numpy().reshape(-1)
+        out = np.empty(p.in_features, g.dtype)
+        _kernel(self.k, "spmv_t", p.nnz)(ptr, idx, self._param(p, "values", values), g, out, g.dtype.type(0))
         return out
 
     def sddmm(self, p, gt, xt):
-        out = torch.empty(p.nnz, dtype=gt.dtype)
         ptr, idx = self._np(p, False, False)
         g = gt.numpy()
-        _kernel(self.k, "sddmm", p.nnz * gt.shape[1])(ptr, idx, g, xt.numpy(), out.numpy(), g.dtype.type(0))
-        return out
+        out = np.empty(p.nnz, g.dtype)
+        _kernel(self.k, "sddmm", p.nnz * gt.shape[1])(ptr, idx, g, xt.numpy(), out, g.dtype.type(0))
+        return torch.from_numpy(out)
 
 
 class TorchSparseBackend(Backend):
