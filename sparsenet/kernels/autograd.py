@@ -16,14 +16,13 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from .backends import Backend, backend_for
-from .layout import feature_major as _feature_major
 from .pattern import CSRPattern
 
 
 class _SparseLinearFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, values, bias, pattern: CSRPattern, backend: Backend):
-        xt = _feature_major(x)                         # (in, B)
+        xt = backend.feature_major(x)                  # (in, B)
         yt = backend.spmm(pattern, values, xt, bias)   # (out, in) @ (in, B) -> (out, B)
         ctx.pattern, ctx.backend = pattern, backend
         # a row-major input (the data batch) gets a row-major gradient: autograd would copy a
@@ -37,7 +36,7 @@ class _SparseLinearFn(torch.autograd.Function):
     def backward(ctx, gy):
         xt, values = ctx.saved_tensors
         p, be = ctx.pattern, ctx.backend
-        gt = _feature_major(gy)                        # (out, B)
+        gt = be.feature_major(gy)                      # (out, B)
         gx = gv = gb = None
         if ctx.needs_input_grad[0]:
             if ctx.rows_out:

@@ -53,9 +53,13 @@ class Backend:
 
     def linear(self, p: CSRPattern, values, x, bias):
         """y = x W^T + b for x (B, in) without autograd (inference): a (B, out) tensor."""
+        return self.spmm(p, values, self.feature_major(x), bias).t()
+
+    def feature_major(self, x):
+        """(B, F) -> contiguous (F, B): free for a transposed view, one transposed copy otherwise."""
         from .layout import feature_major
 
-        return self.spmm(p, values, feature_major(x), bias).t()
+        return feature_major(x)
 
 
 BACKENDS: Registry[Backend] = Registry("kernel backend")
@@ -64,6 +68,8 @@ BACKENDS: Registry[Backend] = Registry("kernel backend")
 def _registered(name: str) -> Backend:
     return BACKENDS.get(name)
 
+
+_NP_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
 
 # Below this many multiply-adds a kernel runs serially: waking the thread pool costs ~10-50 us.
 PARALLEL_MIN_WORK = 1 << 16
@@ -150,6 +156,17 @@ class NumbaBackend(Backend):
         _kernel(self.k, "gather", p.nnz * 16)(v, p.cached("np_perm", p.tperm.numpy), out)
         return out
 
+    def feature_major(self, x):
+        xt = x.t()
+        if xt.is_contiguous():
+            return xt
+        if not (x.is_contiguous() and x.dim() == 2 and x.dtype in (torch.float32, torch.float64)
+                and x.device.type == "cpu"):
+            return xt.contiguous()
+        out = np.empty((x.shape[1], x.shape[0]), _NP_DTYPE[x.dtype])
+        _kernel(self.k, "transpose", x.numel())(x.detach().numpy(), out)
+        return torch.from_numpy(out)
+
     def spmm(self, p, values, xt, bias):
         return torch.from_numpy(self._product(p, False, self._param(p, "values", values), xt.numpy(),
                                               self._param(p, "bias", bias)))
@@ -158,8 +175,7 @@ class NumbaBackend(Backend):
         if x.shape[0] == 1 and x.is_contiguous():
             d = x.numpy().T  # a (1, in) row is its own (in, 1) column
         else:
-            xt = x.t()
-            d = (xt if xt.is_contiguous() else xt.contiguous()).numpy()
+            d = self.feature_major(x).detach().numpy()
         y = self._product(p, False, self._param(p, "values", values), d, self._param(p, "bias", bias))
         return torch.from_numpy(y.T)  # (B, out), feature-major underneath like the training path
 

@@ -268,3 +268,28 @@ def test_inference_linear_sees_parameter_updates():
     b2 = bias.clone()
     b2.data = bias * 0  # storage replaced under the same tensor
     torch.testing.assert_close(be.linear(p, v2, x, b2), x @ (3 * w).t())
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 70), (70, 1), (15, 63), (16, 64), (17, 65), (130, 200)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_feature_major_is_an_exact_transposed_copy(name, parallel, shape, dtype, monkeypatch):
+    if parallel:
+        monkeypatch.setattr("sparsenet.kernels.backends.PARALLEL_MIN_WORK", 0)
+    be = BACKENDS.get(name)
+    x = torch.randn(*shape, dtype=dtype)
+    xt = be.feature_major(x)
+    assert xt.shape == shape[::-1] and xt.is_contiguous() and xt.dtype == dtype
+    assert torch.equal(xt, x.t())
+    assert xt.data_ptr() != x.data_ptr() or 1 in shape  # a copy (a 1-wide tensor is its own transpose)
+    view = torch.randn(shape[1], shape[0], dtype=dtype).t()  # already a transposed contiguous tensor: free
+    assert be.feature_major(view).data_ptr() == view.data_ptr()
+    strided = torch.randn(shape[0], 2 * shape[1], dtype=dtype)[:, ::2]  # neither layout: still exact
+    assert torch.equal(be.feature_major(strided), strided.t())
+
+
+def test_feature_major_of_a_tensor_requiring_grad():
+    x = torch.randn(40, 24, requires_grad=True)
+    xt = BACKENDS.get("numba").feature_major(x)
+    assert torch.equal(xt, x.detach().t()) and not xt.requires_grad
