@@ -18,6 +18,7 @@ import os
 import pickle
 import re
 import secrets
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -112,7 +113,9 @@ def torch_load(path, *, fix: str = "delete it and rerun to recompute it") -> Any
     """`torch.load(weights_only=True)`; a file that does not load is a `CorruptFileError` saying
     `fix`. Torch's own text is not passed on (it may suggest unsafe loading)."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a damaged file can make torch warn (an odd pickle
+            warnings.simplefilter("ignore", UserWarning)  # protocol) before it fails: one line only
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         why = ("it holds objects other than tensors and plain containers, which are never loaded"
                if "unsupported global" in str(e).lower() else "truncated or not a torch checkpoint")

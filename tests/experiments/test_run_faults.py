@@ -144,3 +144,18 @@ def test_two_lottery_runs_on_one_directory(tmp_path):
     finally:
         first.kill()
         first.wait()
+
+
+def test_damaged_checkpoint_with_an_odd_pickle_protocol_is_one_error_and_no_warning(tmp_path):
+    # random bytes in a checkpoint can start with a pickle PROTO opcode of any number, which made torch
+    # warn about the protocol before failing: the user must see the one-line error only
+    import warnings
+
+    from sparsenet.errors import SparsenetError
+
+    bad = tmp_path / "checkpoint.pt"
+    bad.write_bytes(b"\x80\xf4" + os.urandom(64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(SparsenetError, match="checkpoint.pt cannot be read"):
+            io.torch_load(bad)
