@@ -23,8 +23,9 @@ import torch
 
 from ..errors import SparsenetError
 from ..registry import Registry
-from .codegen import NARROW
+from .codegen import NARROW, PANEL_MIN
 from .pattern import CSRPattern
+from .tuning import KernelChoice
 
 
 class Backend:
@@ -74,6 +75,11 @@ _NP_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
 # Below this many multiply-adds a kernel runs serially: waking the thread pool costs ~10-50 us.
 PARALLEL_MIN_WORK = 1 << 16
 
+# Batches of PANEL_MIN columns and more: the tiled product or its panel-by-panel form
+# (`codegen._panel_source`), the same numbers either way. "auto" times both on the first calls
+# per pattern and batch size (`tuning.KernelChoice`); "always" / "never" fix the choice (tests, A/B).
+PANELS = "auto"
+
 
 def _kernel(k, name: str, work: int):
     """The parallel kernel (its pool sized by torch.get_num_threads()) or, for small work, the serial one."""
@@ -117,8 +123,19 @@ class NumbaBackend(Backend):
         transposed_here = rows_out and name == "spmm_tout"
         out = np.empty((B, rows) if transposed_here else (rows, B), d.dtype)
         dn, on = (d.reshape(-1), out.reshape(-1)) if B == 1 else (d, out)
-        _kernel(self.k, name, idx.size * B)(ptr, idx, v, dn, v[:1] if b is None else b, b is not None, on,
-                                            d.dtype.type(0))
+        args = (ptr, idx, v, dn, v[:1] if b is None else b, b is not None, on, d.dtype.type(0))
+        work = idx.size * B
+        if name == "spmm" and B >= PANEL_MIN and PANELS != "never":
+            if PANELS == "always":
+                name = "spmm_panel"
+            else:  # the same sums either way: time both on the first calls, then keep the faster
+                key = ("panel", transpose, B, d.dtype.str)
+                choice = p._cache.get(key)
+                if choice is None:
+                    choice = p._cache[key] = KernelChoice(("spmm", "spmm_panel"))
+                choice.run(lambda n: _kernel(self.k, n, work)(*args))
+                return out
+        _kernel(self.k, name, work)(*args)
         if rows_out and not transposed_here:
             return out.reshape(B, rows) if B == 1 else np.ascontiguousarray(out.T)  # small: B <= 16
         return out

@@ -1,0 +1,52 @@
+"""Picking between interchangeable kernels by timing the calls a program makes anyway.
+
+Some layouts win on one CPU and lose on another (the panel product of `codegen._panel_source`
+halves a 4096-wide forward at batch 256 on a 2 MiB-L2 Intel Xeon and was slower on a 1 MiB-L2
+AMD EPYC), and cache sizes alone did not predict which. So where two kernels compute the same
+numbers bit for bit, the first calls for a given pattern and batch size alternate between them,
+each timed, and from then on the faster one runs. No call is wasted (each is real work) and the
+choice cannot change a result, only the speed.
+"""
+from __future__ import annotations
+
+import time
+
+TRIALS = 3  # timed calls per candidate before choosing (the minimum of each is compared)
+
+
+class KernelChoice:
+    """The faster of `names` for one (pattern, batch size, ...) key; see the module docstring."""
+
+    __slots__ = ("names", "times", "best")
+
+    def __init__(self, names: tuple[str, ...]):
+        self.names = tuple(names)
+        self.times = {n: [] for n in self.names}
+        self.best: str | None = self.names[0] if len(self.names) == 1 else None
+
+    def next(self) -> str:
+        """The candidate to run now: the chosen one, or while choosing the least-timed one."""
+        if self.best is not None:
+            return self.best
+        return min(self.names, key=lambda n: len(self.times[n]))
+
+    def record(self, name: str, seconds: float) -> None:
+        if self.best is not None:
+            return
+        self.times[name].append(seconds)
+        if all(len(t) >= TRIALS for t in self.times.values()):
+            self.best = min(self.names, key=lambda n: min(self.times[n]))
+
+    def run(self, call):
+        """call(name) -> result, timed while still choosing."""
+        name = self.next()
+        if self.best is not None:
+            return call(name)
+        t0 = time.perf_counter()
+        out = call(name)
+        self.record(name, time.perf_counter() - t0)
+        return out
+
+    def __repr__(self):
+        mins = {n: round(min(t) * 1e3, 3) for n, t in self.times.items() if t}
+        return f"KernelChoice(best={self.best!r}, min_ms={mins})"

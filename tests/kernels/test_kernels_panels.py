@@ -1,0 +1,80 @@
+"""The panel-by-panel product (`spmm_panel`) and the timed choice between it and the tiled one."""
+import pytest
+import torch
+
+import sparsenet.kernels.backends as kb
+from sparsenet.kernels.backends import BACKENDS
+from sparsenet.kernels.codegen import PANEL_MIN
+from sparsenet.kernels.tuning import TRIALS, KernelChoice
+
+from test_kernels_backends import _problem, _tol
+
+# two or more full 64-column panels, then: nothing, one column, the 32 tile, the 32 tile and a
+# padded remainder, a padded remainder alone
+PANEL_BATCHES = [PANEL_MIN, 129, 160, 191, 200, 256]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("batch", PANEL_BATCHES)
+def test_panel_product_is_the_tiled_product_bit_for_bit(batch, parallel, dtype, monkeypatch):
+    monkeypatch.setattr(kb, "PARALLEL_MIN_WORK", 0 if parallel else 1 << 62)
+    p, w, mask, values, xt, gt, bias = _problem(70, 45, 0.2, batch, seed=batch, dtype=dtype,
+                                                 empty_rows=(0, 33, 69), empty_cols=(2,))
+    be = BACKENDS.get("numba")
+    got = {}
+    for mode in ("never", "always"):
+        monkeypatch.setattr(kb, "PANELS", mode)
+        got[mode] = (be.spmm(p, values, xt, bias), be.spmm(p, values, xt, None), be.spmm_t(p, values, gt),
+                     be.linear(p, values, xt.t().contiguous(), bias))
+    for a, b in zip(got["never"], got["always"]):
+        assert torch.equal(a, b)
+    ref = (w @ xt + bias[:, None], w @ xt, w.t() @ gt, (w @ xt + bias[:, None]).t())
+    for a, r in zip(got["always"], ref):
+        torch.testing.assert_close(a, r, **_tol(dtype))
+
+
+def test_choice_times_each_candidate_then_keeps_the_fastest():
+    choice = KernelChoice(("slow", "fast"))
+    cost = {"slow": 2.0, "fast": 1.0}
+    ran = []
+    for _ in range(2 * TRIALS):
+        name = choice.next()
+        ran.append(name)
+        choice.record(name, cost[name])
+    assert ran.count("slow") == ran.count("fast") == TRIALS  # interleaved, TRIALS each
+    assert choice.best == "fast"
+    choice.record("slow", 0.0)  # a later timing changes nothing
+    assert choice.next() == "fast" and choice.best == "fast"
+
+
+def test_choice_compares_minimums_not_first_calls():
+    choice = KernelChoice(("a", "b"))
+    times = {"a": [9.0, 1.0, 1.0], "b": [1.5, 1.5, 1.5]}  # a's first call paid a one-off cost
+    for i in range(TRIALS):
+        for n in ("a", "b"):
+            choice.record(n, times[n][i])
+    assert choice.best == "a"
+
+
+def test_single_candidate_is_chosen_without_timing():
+    assert KernelChoice(("only",)).next() == "only"
+
+
+def test_auto_mode_settles_on_one_kernel_per_pattern_and_batch(monkeypatch):
+    monkeypatch.setattr(kb, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(kb, "PANELS", "auto")
+    p, w, mask, values, xt, gt, bias = _problem(90, 80, 0.3, 192, seed=3)
+    be = BACKENDS.get("numba")
+    first = be.spmm(p, values, xt, bias)
+    for _ in range(2 * TRIALS + 2):  # every call the same numbers, whichever kernel ran
+        assert torch.equal(be.spmm(p, values, xt, bias), first)
+    choice = p._cache[("panel", False, 192, "<f4")]
+    assert choice.best in ("spmm", "spmm_panel")
+    assert all(len(t) == TRIALS for t in choice.times.values())
+    be.spmm_t(p, values, gt)  # W^T's product and other batch sizes choose on their own
+    be.spmm(p, values, xt[:, :130].contiguous(), bias)
+    assert ("panel", True, 192, "<f4") in p._cache and ("panel", False, 130, "<f4") in p._cache
+    small = _problem(9, 8, 0.5, PANEL_MIN - 1)
+    be.spmm(small[0], small[3], small[4], None)
+    assert not any(k[0] == "panel" for k in small[0]._cache)  # below PANEL_MIN: one kernel, nothing timed
