@@ -23,7 +23,8 @@ import torch
 
 from ..errors import SparsenetError
 from ..registry import Registry
-from .codegen import NARROW, PANEL_MIN
+from .codegen import NARROW, PANEL_MIN, TILE
+from .cpu import l2_bytes
 from .pattern import CSRPattern
 from .tuning import KernelChoice
 
@@ -81,17 +82,39 @@ PARALLEL_MIN_WORK = 1 << 16
 PANELS = "auto"
 
 
+def sddmm_uses_panels(K: int, B: int, itemsize: int) -> bool:
+    """Whether dW's SDDMM runs on 64-column panels of X^T (`codegen._sddmm_panel_source`).
+
+    Decided by shape and cache size, not by timing: the panel sums round differently, and a
+    result must not depend on a measurement. Panels when X^T (K x B) fills the L2 of one core
+    and one panel fits in half of it: 4096², 2-core Intel Xeon with 2 MiB L2, 2026-12-03, dW at
+    B = 128 9.1 -> 5.8 ms (density 0.1), at B = 256 34 -> 11 ms. A 1 MiB-L2 CPU (AMD EPYC Zen 4)
+    keeps the whole-row kernel for 4096-wide layers: not measured there. PANELS = "never" /
+    "always" forces the choice."""
+    if PANELS != "auto":
+        return PANELS == "always" and B >= PANEL_MIN
+    if B < PANEL_MIN:
+        return False
+    l2 = l2_bytes()
+    return l2 > 0 and K * B * itemsize >= l2 and 2 * K * TILE * itemsize <= l2
+
+
 def _kernel(k, name: str, work: int):
     """The parallel kernel (its pool sized by torch.get_num_threads()) or, for small work, the serial one."""
     if work < PARALLEL_MIN_WORK:  # decided before any thread bookkeeping: small calls are the
         return getattr(k, name + "_serial")  # ones where a microsecond shows
+    if _pool_threads() == 1:
+        return getattr(k, name + "_serial")
+    return getattr(k, name)
+
+
+def _pool_threads() -> int:
+    """Size numba's pool as torch's (torch.set_num_threads / --threads) and return it."""
     import numba
 
     threads = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
-    if threads == 1:
-        return getattr(k, name + "_serial")
     numba.set_num_threads(threads)
-    return getattr(k, name)
+    return threads
 
 
 class NumbaBackend(Backend):
@@ -218,7 +241,12 @@ class NumbaBackend(Backend):
         ptr, idx = self._np(p, False, False)
         g = gt.numpy()
         out = np.empty(p.nnz, g.dtype)
-        _kernel(self.k, "sddmm", p.nnz * gt.shape[1])(ptr, idx, g, xt.numpy(), out, g.dtype.type(0))
+        if sddmm_uses_panels(xt.shape[0], xt.shape[1], g.itemsize):
+            _pool_threads()  # the parallel build for any thread count: see codegen._sddmm_panel_source
+            kernel = self.k.sddmm_panel
+        else:
+            kernel = _kernel(self.k, "sddmm", p.nnz * gt.shape[1])
+        kernel(ptr, idx, g, xt.numpy(), out, g.dtype.type(0))
         return torch.from_numpy(out)
 
 

@@ -200,6 +200,48 @@ def _sddmm_source(name: str) -> str:
     ])
 
 
+def _sddmm_panel_source(name: str) -> str:
+    # The SDDMM for B >= PANEL_MIN with X^T in contiguous (K, 64) panels: every row's dots over
+    # panel 0, then panel 1 is added, ..., then the B % 64 rest (read in place). Its sums run
+    # panel by panel, so its rounding differs from `sddmm`'s: which kernel runs is decided by
+    # the shape and the L2 size (`NumbaBackend.sddmm`), never by timing, so a result never
+    # depends on a measurement. Compiled with full fastmath like `sddmm` (LLVM vectorises each
+    # 64-long dot with partial sums; explicit partial sums without reassociation stayed scalar,
+    # 3x slower), and always run by the parallel build, whose code is the same for any thread
+    # count: the serial build's vectorisation, hence its rounding, can differ.
+    return "\n".join([
+        f"def {name}(ptr, idx, A, D, out, zero):",
+        f"    # out[j] = <A[r, :], D[idx[j], :]>, summed over {TILE}-column panels of D: (rows,B) x (K,B) -> (nnz,)",
+        "    rows = ptr.size - 1",
+        "    B = A.shape[1]",
+        "    K = D.shape[0]",
+        f"    P = B // {TILE}",
+        f"    Q = np.empty((P, K, {TILE}), D.dtype)",
+        "    for k in prange(K):",
+        "        for t in range(P):",
+        f"            for i in range({TILE}):",
+        f"                Q[t, k, i] = D[k, t * {TILE} + i]",
+        "    for t in range(P):",
+        "        Dt = Q[t]",
+        f"        o = t * {TILE}",
+        "        for r in prange(rows):",
+        "            for j in range(ptr[r], ptr[r + 1]):",
+        "                c = idx[j]",
+        "                s = zero",
+        f"                for b in range({TILE}):",
+        "                    s += A[r, o + b] * Dt[c, b]",
+        "                out[j] = s if t == 0 else out[j] + s",
+        f"    if B > P * {TILE}:",
+        "        for r in prange(rows):",
+        "            for j in range(ptr[r], ptr[r + 1]):",
+        "                c = idx[j]",
+        "                s = zero",
+        f"                for b in range(P * {TILE}, B):",
+        "                    s += A[r, b] * D[c, b]",
+        "                out[j] = out[j] + s",
+    ])
+
+
 SPMV_LANES = 8  # independent partial sums per row at batch 1
 
 
@@ -310,11 +352,14 @@ def generate() -> str:
             deco + _narrow_source("spmm_narrow" + suffix),
             deco + _panel_source("spmm_panel" + suffix),
             f"@njit(parallel={parallel}, fastmath=True, cache=True)\n" + _sddmm_source("sddmm" + suffix),
+
             deco + _spmv_source("spmv" + suffix, "val[{j}]"),
             deco + _spmv_t_source("spmv_t" + suffix),
             deco + _GATHER.format(name="gather" + suffix),
             deco + _transpose_source("transpose" + suffix),
         ]
+    # the panel SDDMM: parallel build only (see `_sddmm_panel_source`)
+    parts.append("@njit(parallel=True, fastmath=True, cache=True)\n" + _sddmm_panel_source("sddmm_panel"))
     return head + "\n\n\n".join(parts) + "\n"
 
 
@@ -384,5 +429,6 @@ def warm() -> float:
             getattr(k, "spmv_t" + sfx)(ptr, idx.astype(np.uint16), val, val, dv, dt(0))
             getattr(k, "gather" + sfx)(val, idx, dv)
             getattr(k, "transpose" + sfx)(d, out.T.copy())
+        k.sddmm_panel(ptr, idx, d, d, dv, dt(0))
     COMPILE_SECONDS = time.perf_counter() - t0
     return COMPILE_SECONDS

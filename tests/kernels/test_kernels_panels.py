@@ -78,3 +78,65 @@ def test_auto_mode_settles_on_one_kernel_per_pattern_and_batch(monkeypatch):
     small = _problem(9, 8, 0.5, PANEL_MIN - 1)
     be.spmm(small[0], small[3], small[4], None)
     assert not any(k[0] == "panel" for k in small[0]._cache)  # below PANEL_MIN: one kernel, nothing timed
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("batch", PANEL_BATCHES)
+def test_panel_sddmm_matches_dense_and_is_thread_count_independent(batch, dtype, monkeypatch):
+    monkeypatch.setattr(kb, "PANELS", "always")
+    monkeypatch.setattr(kb, "PARALLEL_MIN_WORK", 0)
+    p, w, mask, values, xt, gt, bias = _problem(70, 45, 0.2, batch, seed=batch, dtype=dtype,
+                                                 empty_rows=(0, 33, 69), empty_cols=(2,))
+    be = BACKENDS.get("numba")
+    old = torch.get_num_threads()
+    try:
+        got = []
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            got.append(be.sddmm(p, gt, xt))
+    finally:
+        torch.set_num_threads(old)
+    assert torch.equal(got[0], got[1])
+    torch.testing.assert_close(got[0], (gt @ xt.t())[mask], **_tol(dtype))
+
+
+@pytest.mark.parametrize("K, B, l2, expected", [
+    (4096, 128, 2 << 20, True),     # X^T 2 MiB fills a 2 MiB L2, a 1 MiB panel fits half of it
+    (4096, 256, 2 << 20, True),
+    (4096, 64, 2 << 20, False),     # below PANEL_MIN
+    (784, 256, 2 << 20, False),     # X^T (784 KiB) fits the L2 as it is
+    (4096, 256, 1 << 20, False),    # a panel would fill a 1 MiB L2 by itself
+    (4096, 256, 0, False),          # L2 unknown: the whole-row kernel
+])
+def test_sddmm_panel_rule(K, B, l2, expected, monkeypatch):
+    monkeypatch.setattr(kb, "PANELS", "auto")
+    monkeypatch.setattr(kb, "l2_bytes", lambda: l2)
+    assert kb.sddmm_uses_panels(K, B, 4) is expected
+
+
+def test_sddmm_panel_switches_override_the_rule(monkeypatch):
+    monkeypatch.setattr(kb, "l2_bytes", lambda: 2 << 20)
+    monkeypatch.setattr(kb, "PANELS", "never")
+    assert not kb.sddmm_uses_panels(4096, 256, 4)
+    monkeypatch.setattr(kb, "PANELS", "always")
+    assert kb.sddmm_uses_panels(45, 200, 4) and not kb.sddmm_uses_panels(45, PANEL_MIN - 1, 4)
+
+
+def test_l2_size_from_sysfs(tmp_path, monkeypatch):
+    from sparsenet.kernels import cpu
+    for i, (level, kind, size) in enumerate([("1", "Data", "48K"), ("1", "Instruction", "32K"),
+                                             ("2", "Unified", "2048K"), ("3", "Unified", "480M")]):
+        d = tmp_path / f"index{i}"
+        d.mkdir()
+        (d / "level").write_text(level + "\n")
+        (d / "type").write_text(kind + "\n")
+        (d / "size").write_text(size + "\n")
+    monkeypatch.setattr(cpu, "_CACHES", tmp_path)
+    cpu.l2_bytes.cache_clear()
+    try:
+        assert cpu.l2_bytes() == 2 << 20
+        monkeypatch.setattr(cpu, "_CACHES", tmp_path / "missing")
+        cpu.l2_bytes.cache_clear()
+        assert cpu.l2_bytes() == 0
+    finally:
+        cpu.l2_bytes.cache_clear()
