@@ -82,6 +82,19 @@ PARALLEL_MIN_WORK = 1 << 16
 PANELS = "auto"
 
 
+def _tiled_candidates(B: int, rows_out: bool) -> tuple[str, ...]:
+    """The tiled kernels that can compute a B-column product (B > NARROW), fastest unknown.
+
+    They compute the same sums in the same order, so which one runs changes only the speed:
+    `spmm`, its panel-by-panel form from PANEL_MIN columns on (unless PANELS = "never"; only it
+    with "always"), and for a row-major result (`rows_out`) also `spmm_tout`, which writes that
+    layout itself instead of a transposed copy afterwards."""
+    if PANELS == "always" and B >= PANEL_MIN:
+        return ("spmm_panel",)
+    names = ("spmm",) + (("spmm_panel",) if B >= PANEL_MIN and PANELS != "never" else ())
+    return (("spmm_tout",) + names) if rows_out else names
+
+
 def sddmm_uses_panels(K: int, B: int, itemsize: int) -> bool:
     """Whether dW's SDDMM runs on 64-column panels of X^T (`codegen._sddmm_panel_source`).
 
@@ -138,29 +151,39 @@ class NumbaBackend(Backend):
         """W (or W^T, values `v` in its order) @ d (K, B) -> numpy (rows, B), or (B, rows) with `rows_out`.
 
         Kernel by batch size: 1 -> the matrix-vector kernel ((rows, 1) and (1, rows) are one
-        vector), 2..NARROW -> one 16-wide tile, larger -> the tiled kernel (`spmm_tout` writes
-        the row-major result directly)."""
+        vector), 2..NARROW -> one 16-wide tile, larger -> one of the tiled kernels, which all
+        compute the same sums (`_tiled_candidates`)."""
         rows, B = (p.in_features if transpose else p.out_features), d.shape[1]
         ptr, idx = self._np(p, transpose, B == 1)
-        name = "spmv" if B == 1 else "spmm_narrow" if B <= NARROW else "spmm_tout" if rows_out else "spmm"
-        transposed_here = rows_out and name == "spmm_tout"
-        out = np.empty((B, rows) if transposed_here else (rows, B), d.dtype)
+        args = (ptr, idx, v, d, v[:1] if b is None else b, b is not None)
+        if B > NARROW:
+            names = _tiled_candidates(B, rows_out)
+            if len(names) == 1:
+                return self._tiled(names[0], rows, args, rows_out)
+            key = ("tiled", transpose, B, rows_out, d.dtype.str)
+            choice = p._cache.get(key)
+            if choice is None:
+                choice = p._cache[key] = KernelChoice(names)
+            return choice.run(lambda n: self._tiled(n, rows, args, rows_out))
+        out = np.empty((rows, B), d.dtype)
         dn, on = (d.reshape(-1), out.reshape(-1)) if B == 1 else (d, out)
-        args = (ptr, idx, v, dn, v[:1] if b is None else b, b is not None, on, d.dtype.type(0))
-        work = idx.size * B
-        if name == "spmm" and B >= PANEL_MIN and PANELS != "never":
-            if PANELS == "always":
-                name = "spmm_panel"
-            else:  # the same sums either way: time both on the first calls, then keep the faster
-                key = ("panel", transpose, B, d.dtype.str)
-                choice = p._cache.get(key)
-                if choice is None:
-                    choice = p._cache[key] = KernelChoice(("spmm", "spmm_panel"))
-                choice.run(lambda n: _kernel(self.k, n, work)(*args))
-                return out
-        _kernel(self.k, name, work)(*args)
-        if rows_out and not transposed_here:
+        _kernel(self.k, "spmv" if B == 1 else "spmm_narrow", idx.size * B)(*args[:3], dn, *args[4:], on,
+                                                                          d.dtype.type(0))
+        if rows_out:
             return out.reshape(B, rows) if B == 1 else np.ascontiguousarray(out.T)  # small: B <= 16
+        return out
+
+    def _tiled(self, name: str, rows: int, args, rows_out: bool) -> np.ndarray:
+        """One tiled kernel; its (rows, B) result transposed by the blocked transpose when the
+        caller wants (B, rows) and the kernel does not write that layout itself."""
+        d = args[3]
+        B = d.shape[1]
+        out = np.empty((B, rows) if name == "spmm_tout" else (rows, B), d.dtype)
+        _kernel(self.k, name, args[1].size * B)(*args, out, d.dtype.type(0))
+        if rows_out and name != "spmm_tout":
+            t = np.empty((B, rows), d.dtype)
+            _kernel(self.k, "transpose", out.size)(out, t)
+            return t
         return out
 
     @staticmethod

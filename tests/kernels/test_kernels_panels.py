@@ -69,15 +69,31 @@ def test_auto_mode_settles_on_one_kernel_per_pattern_and_batch(monkeypatch):
     first = be.spmm(p, values, xt, bias)
     for _ in range(2 * TRIALS + 2):  # every call the same numbers, whichever kernel ran
         assert torch.equal(be.spmm(p, values, xt, bias), first)
-    choice = p._cache[("panel", False, 192, "<f4")]
+    choice = p._cache[("tiled", False, 192, False, "<f4")]
     assert choice.best in ("spmm", "spmm_panel")
     assert all(len(t) == TRIALS for t in choice.times.values())
     be.spmm_t(p, values, gt)  # W^T's product and other batch sizes choose on their own
     be.spmm(p, values, xt[:, :130].contiguous(), bias)
-    assert ("panel", True, 192, "<f4") in p._cache and ("panel", False, 130, "<f4") in p._cache
+    assert ("tiled", True, 192, False, "<f4") in p._cache and ("tiled", False, 130, False, "<f4") in p._cache
     small = _problem(9, 8, 0.5, PANEL_MIN - 1)
     be.spmm(small[0], small[3], small[4], None)
-    assert not any(k[0] == "panel" for k in small[0]._cache)  # below PANEL_MIN: one kernel, nothing timed
+    assert not small[0]._cache.get(("tiled", False, PANEL_MIN - 1, False, "<f4"))  # one candidate: nothing timed
+
+
+@pytest.mark.parametrize("batch", [17, 64, 129, 256])
+def test_row_major_input_gradient_tries_every_layout_and_gets_the_same_numbers(batch, monkeypatch):
+    monkeypatch.setattr(kb, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(kb, "PANELS", "auto")
+    p, w, mask, values, xt, gt, bias = _problem(60, 75, 0.3, batch, seed=batch)
+    be = BACKENDS.get("numba")
+    want = be.spmm_t(p, values, gt).t()
+    names = ("spmm_tout", "spmm") + (("spmm_panel",) if batch >= PANEL_MIN else ())
+    for _ in range(len(names) * TRIALS + 1):
+        got = be.spmm_t_rows(p, values, gt)
+        assert got.is_contiguous() and got.shape == (batch, 75) and torch.equal(got, want)
+    choice = p._cache[("tiled", True, batch, True, "<f4")]
+    assert choice.names == names and choice.best in names
+    torch.testing.assert_close(want, gt.t() @ w, **_tol(torch.float32))
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
