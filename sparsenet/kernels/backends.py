@@ -23,7 +23,7 @@ import torch
 
 from ..errors import SparsenetError
 from ..registry import Registry
-from .codegen import NARROW, PANEL_MIN, TILE
+from .codegen import NARROW, PANEL_MIN, TILE, narrow_name
 from .cpu import l2_bytes
 from .pattern import CSRPattern
 from .tuning import KernelChoice
@@ -151,7 +151,7 @@ class NumbaBackend(Backend):
         """W (or W^T, values `v` in its order) @ d (K, B) -> numpy (rows, B), or (B, rows) with `rows_out`.
 
         Kernel by batch size: 1 -> the matrix-vector kernel ((rows, 1) and (1, rows) are one
-        vector), 2..NARROW -> one 16-wide tile, larger -> one of the tiled kernels, which all
+        vector), 2..NARROW -> one tile of 2, 4, 8 or 16 columns, larger -> one of the tiled kernels, which all
         compute the same sums (`_tiled_candidates`)."""
         rows, B = (p.in_features if transpose else p.out_features), d.shape[1]
         ptr, idx = self._np(p, transpose, B == 1)
@@ -167,7 +167,7 @@ class NumbaBackend(Backend):
             return choice.run(lambda n: self._tiled(n, rows, args, rows_out))
         out = np.empty((rows, B), d.dtype)
         dn, on = (d.reshape(-1), out.reshape(-1)) if B == 1 else (d, out)
-        _kernel(self.k, "spmv" if B == 1 else "spmm_narrow", idx.size * B)(*args[:3], dn, *args[4:], on,
+        _kernel(self.k, "spmv" if B == 1 else narrow_name(B), idx.size * B)(*args[:3], dn, *args[4:], on,
                                                                           d.dtype.type(0))
         if rows_out:
             return out.reshape(B, rows) if B == 1 else np.ascontiguousarray(out.T)  # small: B <= 16

@@ -50,9 +50,9 @@ def test_products_match_dense(name, dtype, shape):
     torch.testing.assert_close(be.sddmm(p, gt, xt), (gt @ xt.t())[mask], **_tol(dtype))
 
 
-# every path of the generated tiles: 64-tiles, the 32 tile, the padded remainder (2..31), the
-# single last column, and their combinations
-TAIL_BATCHES = [1, 2, 3, 7, 8, 15, 16, 17, 31, 32, 33, 34, 63, 64, 65, 66, 97, 127, 129]
+# every path of the generated tiles: the narrow tiles of 2, 4, 8 and 16 columns (exact and padded),
+# 64-tiles, the 32 tile, the padded remainder (2..31), the single last column, and their combinations
+TAIL_BATCHES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 34, 63, 64, 65, 66, 97, 127, 129]
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
