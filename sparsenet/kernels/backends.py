@@ -23,7 +23,8 @@ import torch
 
 from ..errors import SparsenetError
 from ..registry import Registry
-from .codegen import NARROW, PANEL_MIN, TILE, narrow_name
+from .codegen import NARROW, TILE, narrow_name
+from .codegen_panels import PANEL_MIN
 from .cpu import l2_bytes
 from .pattern import CSRPattern
 from .tuning import KernelChoice
@@ -77,7 +78,7 @@ _NP_DTYPE = {torch.float32: np.float32, torch.float64: np.float64}
 PARALLEL_MIN_WORK = 1 << 16
 
 # Batches of PANEL_MIN columns and more: the tiled product or its panel-by-panel form
-# (`codegen._panel_source`), the same numbers either way. "auto" times both on the first calls
+# (`codegen_panels._panel_source`), the same numbers either way. "auto" times both on the first calls
 # per pattern and batch size (`tuning.KernelChoice`); "always" / "never" fix the choice (tests, A/B).
 PANELS = "auto"
 
@@ -96,7 +97,7 @@ def _tiled_candidates(B: int, rows_out: bool) -> tuple[str, ...]:
 
 
 def sddmm_uses_panels(K: int, B: int, itemsize: int) -> bool:
-    """Whether dW's SDDMM runs on 64-column panels of X^T (`codegen._sddmm_panel_source`).
+    """Whether dW's SDDMM runs on 64-column panels of X^T (`codegen_panels._sddmm_panel_source`).
 
     Decided by shape and cache size, not by timing: the panel sums round differently, and a
     result must not depend on a measurement. Panels when X^T (K x B) fills the L2 of one core
@@ -265,7 +266,7 @@ class NumbaBackend(Backend):
         g = gt.numpy()
         out = np.empty(p.nnz, g.dtype)
         if sddmm_uses_panels(xt.shape[0], xt.shape[1], g.itemsize):
-            _pool_threads()  # the parallel build for any thread count: see codegen._sddmm_panel_source
+            _pool_threads()  # the parallel build for any thread count: see codegen_panels._sddmm_panel_source
             kernel = self.k.sddmm_panel
         else:
             kernel = _kernel(self.k, "sddmm", p.nnz * gt.shape[1])

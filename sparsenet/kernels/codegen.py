@@ -21,69 +21,10 @@ from pathlib import Path
 from types import ModuleType
 
 from .. import io
-
-TILE = 64  # batch columns per register tile: 4 zmm (fp32) accumulators per row
-HALF = 32  # then one 32-column tile if the remainder holds one
-# A remainder of 2..31 columns runs as a 32-column tile over a zero-padded copy of those columns
-# of D (K x 32, made once per call): inside this kernel the 32-wide tile vectorizes well, the
-# 16-, 8- and 4-wide ones measured 2-4x slower than it per call (AMD EPYC, 2026-12-02). A single
-# last column (33, 65, ...) is one scalar pass. Batches 2..16 and batch 1 have their own kernels
-# (`_narrow_source`, `_spmv_source`).
-PAD_MIN = 2
-
-
-def _tile_block(indent: str, width: int, start: str, idx: str, value: str, store, *,
-                src: str = "D", src_start: str | None = None, count: str | None = None) -> list[str]:
-    """One register tile of `width` columns of output row r, reading `src` from `src_start`.
-
-    `count` (a name) limits the stores to the first `count` columns (a padded tile)."""
-    T = range(width)
-    lines = [f"{indent}b0 = {start}"]
-    lines += [f"{indent}a{i} = init" for i in T]
-    lines += [f"{indent}for j in range(j0, j1):",
-              f"{indent}    v = {value}",
-              f"{indent}    c = {idx}"]
-    s0 = "b0" if src_start is None else src_start
-    lines += [f"{indent}    a{i} += v * {src}[c, {s0} + {i}]" for i in T]
-    if count is None:
-        lines += [f"{indent}{store(f'b0 + {i}')} = a{i}" for i in T]
-    else:
-        lines += [f"{indent}if {count} > {i}:\n{indent}    {store(f'b0 + {i}')} = a{i}" for i in T]
-    return lines
-
+from .codegen_panels import _panel_source, _sddmm_panel_source
+from .tiles import _PROLOGUE, HALF, PAD_MIN, TILE, _row_body, _tile_block  # noqa: F401 (TILE, PAD_MIN: importable here)
 
 CHUNK = 16  # rows staged in a small buffer before a transposed store: one cache line per column
-
-
-def _row_body(indent: str, idx: str, value: str, store, full_tiles: bool = True) -> list[str]:
-    """Output row r from its nonzeros j0:j1: full tiles (unless `full_tiles` is False: done
-    elsewhere), a 32 tile, then the padded or single remainder."""
-    lines = [f"{indent}init = bias[r] if has_bias else zero",
-             f"{indent}j0 = ptr[r]",
-             f"{indent}j1 = ptr[r + 1]"]
-    if full_tiles:
-        lines += [f"{indent}for t in range(B // {TILE}):"]
-        lines += _tile_block(indent + "    ", TILE, f"t * {TILE}", idx, value, store)
-    lines += [f"{indent}if half:"]
-    lines += _tile_block(indent + "    ", HALF, f"B // {TILE} * {TILE}", idx, value, store)
-    lines += [f"{indent}if rem >= {PAD_MIN}:"]
-    lines += _tile_block(indent + "    ", HALF, "tail", idx, value, store, src="Dp", src_start="0", count="rem")
-    lines += [f"{indent}elif rem == 1:"]
-    lines += _tile_block(indent + "    ", 1, "tail", idx, value, store)
-    return lines
-
-
-_PROLOGUE = [
-    "    rows = ptr.size - 1",
-    "    B = D.shape[1]",
-    f"    half = B % {TILE} >= {HALF}",
-    f"    tail = B // {TILE} * {TILE} + ({HALF} if half else 0)",
-    "    rem = B - tail",
-    f"    Dp = np.zeros((D.shape[0] if rem >= {PAD_MIN} else 0, {HALF}), D.dtype)",
-    "    for k in prange(Dp.shape[0]):",
-    "        for i in range(rem):",
-    "            Dp[k, i] = D[k, tail + i]",
-]
 
 
 NARROW = 16  # batches 2..16 have their own kernels: one register tile as wide as the batch, rounded up
@@ -158,44 +99,6 @@ def _spmm_source(name: str, idx: str, value: str, transposed_out: bool = False) 
     return "\n".join(lines)
 
 
-PANEL_MIN = 2 * TILE  # from two full tiles on, the product can also run panel by panel (`_panel_source`)
-
-
-def _panel_source(name: str) -> str:
-    """The same product and the same sums as `spmm`, but the full 64-column tiles run one panel
-    at a time: D's columns are first copied into contiguous (K, 64) panels, then every row runs
-    on panel 0, then on panel 1, ... A panel of a 4096-row D is 1 MiB, so it stays in a 2 MiB
-    L2 while the whole D (4 MiB at B = 256) does not; reading 64-column slices of D in place
-    instead measured slower (their 1 KiB-apart rows crowd into a few cache sets). Which of the
-    two kernels runs is decided by timing both (`NumbaBackend._product`): on a 2-core Intel Xeon
-    (2 MiB L2), 4096², B = 256, the panels halve the forward; on a 2-core AMD EPYC (1 MiB L2)
-    an earlier version of this layout measured 0.73-0.87x at densities 0.01-0.05."""
-    lines = [
-        f"def {name}(ptr, idx, val, D, bias, has_bias, out, zero):",
-        f"    # (rows, K) CSR @ (K, B) dense -> (rows, B), B >= {PANEL_MIN}: full tiles panel by panel, then the rest",
-    ] + _PROLOGUE + [
-        "    K = D.shape[0]",
-        f"    P = B // {TILE}",
-        f"    Q = np.empty((P, K, {TILE}), D.dtype)",
-        "    for k in prange(K):",
-        "        for t in range(P):",
-        f"            for i in range({TILE}):",
-        f"                Q[t, k, i] = D[k, t * {TILE} + i]",
-        "    for t in range(P):",
-        "        Dt = Q[t]",
-        "        for r in prange(rows):",
-        "            init = bias[r] if has_bias else zero",
-        "            j0 = ptr[r]",
-        "            j1 = ptr[r + 1]",
-    ]
-    lines += _tile_block("            ", TILE, f"t * {TILE}", "idx[j]", "val[j]", lambda b: f"out[r, {b}]",
-                         src="Dt", src_start="0")
-    lines += ["    if half or rem > 0:",
-              "        for r in prange(rows):"]
-    lines += _row_body("            ", "idx[j]", "val[j]", lambda b: f"out[r, {b}]", full_tiles=False)
-    return "\n".join(lines)
-
-
 def _sddmm_source(name: str) -> str:
     # Plain dot product with full fastmath: LLVM vectorizes the reduction with several partial
     # sums; the literal-accumulator form measured slower here (SLP shuffles instead of FMAs).
@@ -212,48 +115,6 @@ def _sddmm_source(name: str) -> str:
         "            for b in range(B):",
         "                s += a[b] * d[b]",
         "            out[j] = s",
-    ])
-
-
-def _sddmm_panel_source(name: str) -> str:
-    # The SDDMM for B >= PANEL_MIN with X^T in contiguous (K, 64) panels: every row's dots over
-    # panel 0, then panel 1 is added, ..., then the B % 64 rest (read in place). Its sums run
-    # panel by panel, so its rounding differs from `sddmm`'s: which kernel runs is decided by
-    # the shape and the L2 size (`NumbaBackend.sddmm`), never by timing, so a result never
-    # depends on a measurement. Compiled with full fastmath like `sddmm` (LLVM vectorises each
-    # 64-long dot with partial sums; explicit partial sums without reassociation stayed scalar,
-    # 3x slower), and always run by the parallel build, whose code is the same for any thread
-    # count: the serial build's vectorisation, hence its rounding, can differ.
-    return "\n".join([
-        f"def {name}(ptr, idx, A, D, out, zero):",
-        f"    # out[j] = <A[r, :], D[idx[j], :]>, summed over {TILE}-column panels of D: (rows,B) x (K,B) -> (nnz,)",
-        "    rows = ptr.size - 1",
-        "    B = A.shape[1]",
-        "    K = D.shape[0]",
-        f"    P = B // {TILE}",
-        f"    Q = np.empty((P, K, {TILE}), D.dtype)",
-        "    for k in prange(K):",
-        "        for t in range(P):",
-        f"            for i in range({TILE}):",
-        f"                Q[t, k, i] = D[k, t * {TILE} + i]",
-        "    for t in range(P):",
-        "        Dt = Q[t]",
-        f"        o = t * {TILE}",
-        "        for r in prange(rows):",
-        "            for j in range(ptr[r], ptr[r + 1]):",
-        "                c = idx[j]",
-        "                s = zero",
-        f"                for b in range({TILE}):",
-        "                    s += A[r, o + b] * Dt[c, b]",
-        "                out[j] = s if t == 0 else out[j] + s",
-        f"    if B > P * {TILE}:",
-        "        for r in prange(rows):",
-        "            for j in range(ptr[r], ptr[r + 1]):",
-        "                c = idx[j]",
-        "                s = zero",
-        f"                for b in range(P * {TILE}, B):",
-        "                    s += A[r, b] * D[c, b]",
-        "                out[j] = out[j] + s",
     ])
 
 

@@ -1,6 +1,6 @@
 """Picking between interchangeable kernels by timing the calls a program makes anyway.
 
-Some layouts win on one CPU and lose on another (the panel product of `codegen._panel_source`
+Some layouts win on one CPU and lose on another (the panel product of `codegen_panels._panel_source`
 halves a 4096-wide forward at batch 256 on a 2 MiB-L2 Intel Xeon and was slower on a 1 MiB-L2
 AMD EPYC), and cache sizes alone did not predict which. So where two kernels compute the same
 numbers bit for bit, the first calls for a given pattern and batch size alternate between them,

@@ -4,7 +4,7 @@ import torch
 
 import sparsenet.kernels.backends as kb
 from sparsenet.kernels.backends import BACKENDS
-from sparsenet.kernels.codegen import PANEL_MIN
+from sparsenet.kernels.codegen_panels import PANEL_MIN
 from sparsenet.kernels.tuning import TRIALS, KernelChoice
 
 from test_kernels_backends import _problem, _tol
