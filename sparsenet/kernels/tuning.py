@@ -5,24 +5,30 @@ halves a 4096-wide forward at batch 256 on a 2 MiB-L2 Intel Xeon and was slower 
 AMD EPYC), and cache sizes alone did not predict which. So where two kernels compute the same
 numbers bit for bit, the first calls for a given pattern and batch size alternate between them,
 each timed, and from then on the faster one runs. No call is wasted (each is real work) and the
-choice cannot change a result, only the speed.
+choice cannot change a result, only the speed. A choice made during a noisy start is not final:
+after RECHECK calls the candidates are timed again, then after twice as many, and so on, so the
+re-timing costs a vanishing share of the calls.
 """
 from __future__ import annotations
 
 import time
 
 TRIALS = 3  # timed calls per candidate before choosing (the minimum of each is compared)
+RECHECK = 256  # calls after a choice before the candidates are timed again (then 2x as many, ...)
 
 
 class KernelChoice:
     """The faster of `names` for one (pattern, batch size, ...) key; see the module docstring."""
 
-    __slots__ = ("names", "times", "best")
+    __slots__ = ("names", "times", "best", "calls", "recheck", "rounds")
 
     def __init__(self, names: tuple[str, ...]):
         self.names = tuple(names)
         self.times = {n: [] for n in self.names}
         self.best: str | None = self.names[0] if len(self.names) == 1 else None
+        self.calls = 0  # calls since the last choice
+        self.recheck = RECHECK
+        self.rounds = 0  # choices made so far
 
     def next(self) -> str:
         """The candidate to run now: the chosen one, or while choosing the least-timed one."""
@@ -36,9 +42,17 @@ class KernelChoice:
         self.times[name].append(seconds)
         if all(len(t) >= TRIALS for t in self.times.values()):
             self.best = min(self.names, key=lambda n: min(self.times[n]))
+            self.rounds += 1
+            self.calls = 0
 
     def run(self, call):
-        """call(name) -> result, timed while still choosing."""
+        """call(name) -> result, timed while still choosing (and again after `recheck` calls)."""
+        if self.best is not None and len(self.names) > 1:
+            self.calls += 1
+            if self.calls > self.recheck:
+                self.times = {n: [] for n in self.names}
+                self.best = None
+                self.recheck *= 2
         name = self.next()
         if self.best is not None:
             return call(name)

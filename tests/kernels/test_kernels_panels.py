@@ -5,7 +5,8 @@ import torch
 import sparsenet.kernels.backends as kb
 from sparsenet.kernels.backends import BACKENDS
 from sparsenet.kernels.codegen_panels import PANEL_MIN
-from sparsenet.kernels.tuning import TRIALS, KernelChoice
+from sparsenet.kernels import tuning
+from sparsenet.kernels.tuning import RECHECK, TRIALS, KernelChoice
 
 from test_kernels_backends import _problem, _tol
 
@@ -55,6 +56,28 @@ def test_choice_compares_minimums_not_first_calls():
         for n in ("a", "b"):
             choice.record(n, times[n][i])
     assert choice.best == "a"
+
+
+def test_choice_is_timed_again_after_recheck_calls_then_twice_as_many(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(tuning.time, "perf_counter", lambda: clock[0])
+    cost = {"a": 1.0, "b": 2.0}
+    ran = []
+
+    def call(name):  # a kernel that takes cost[name] seconds of the fake clock
+        ran.append(name)
+        clock[0] += cost[name]
+        return name
+
+    choice = KernelChoice(("a", "b"))
+    for _ in range(2 * TRIALS + RECHECK):
+        assert choice.run(call) in ("a", "b")
+    assert choice.best == "a" and choice.rounds == 1 and ran[2 * TRIALS:] == ["a"] * RECHECK
+    cost.update(a=3.0)  # the machine changed its mind: "a" is now the slower one
+    for _ in range(2 * TRIALS):
+        choice.run(call)
+    assert choice.best == "b" and choice.rounds == 2 and choice.recheck == 2 * RECHECK
+    assert ran[-2 * TRIALS:].count("a") == TRIALS  # the re-timing ran both again
 
 
 def test_single_candidate_is_chosen_without_timing():
