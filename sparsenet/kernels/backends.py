@@ -102,9 +102,9 @@ def sddmm_uses_panels(K: int, B: int, itemsize: int) -> bool:
     Decided by shape and cache size, not by timing: the panel sums round differently, and a
     result must not depend on a measurement. Panels when X^T (K x B) fills the L2 of one core
     and one panel fits in half of it: 4096², 2-core Intel Xeon with 2 MiB L2, 2026-12-03, dW at
-    B = 128 9.1 -> 5.8 ms (density 0.1), at B = 256 34 -> 11 ms. A 1 MiB-L2 CPU (AMD EPYC Zen 4)
-    keeps the whole-row kernel for 4096-wide layers: not measured there. PANELS = "never" /
-    "always" forces the choice."""
+    B = 128 9.3 -> 5.8 ms (density 0.1), at B = 256 30.5 -> 12.5 ms (benchmarks/panel_products.py).
+    A 1 MiB-L2 CPU (AMD EPYC Zen 4) keeps the whole-row kernel for 4096-wide layers: not measured
+    there. PANELS = "never" / "always" forces the choice."""
     if PANELS != "auto":
         return PANELS == "always" and B >= PANEL_MIN
     if B < PANEL_MIN:
@@ -152,8 +152,8 @@ class NumbaBackend(Backend):
         """W (or W^T, values `v` in its order) @ d (K, B) -> numpy (rows, B), or (B, rows) with `rows_out`.
 
         Kernel by batch size: 1 -> the matrix-vector kernel ((rows, 1) and (1, rows) are one
-        vector), 2..NARROW -> one tile of 2, 4, 8 or 16 columns, larger -> one of the tiled kernels, which all
-        compute the same sums (`_tiled_candidates`)."""
+        vector), 2..NARROW -> one tile of 2, 4, 8 or 16 columns, larger -> one of the tiled
+        kernels, which all compute the same sums (`_tiled_candidates`)."""
         rows, B = (p.in_features if transpose else p.out_features), d.shape[1]
         ptr, idx = self._np(p, transpose, B == 1)
         args = (ptr, idx, v, d, v[:1] if b is None else b, b is not None)
