@@ -164,7 +164,9 @@ class NumbaBackend(Backend):
             key = ("tiled", transpose, B, rows_out, d.dtype.str)
             choice = p._cache.get(key)
             if choice is None:
-                choice = p._cache[key] = KernelChoice(names)
+                label = (f"{'W^T' if transpose else 'W'} {p.out_features}x{p.in_features} @ B={B}"
+                         + (" -> row-major" if rows_out else ""))
+                choice = p._cache[key] = KernelChoice(names, label)
             return choice.run(lambda n: self._tiled(n, rows, args, rows_out))
         out = np.empty((rows, B), d.dtype)
         dn, on = (d.reshape(-1), out.reshape(-1)) if B == 1 else (d, out)

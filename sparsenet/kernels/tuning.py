@@ -11,19 +11,41 @@ re-timing costs a vanishing share of the calls.
 """
 from __future__ import annotations
 
+import collections
 import time
 
 TRIALS = 3  # timed calls per candidate before choosing (the minimum of each is compared)
 RECHECK = 256  # calls after a choice before the candidates are timed again (then 2x as many, ...)
 
 
+_DECISIONS: collections.deque = collections.deque(maxlen=4096)  # (number, label, best, min ms per name)
+_MADE = 0  # decisions made in this process
+
+
+def mark() -> int:
+    """A point in the decision log: `decisions_since(mark())` lists what was chosen after it."""
+    return _MADE
+
+
+def decisions_since(start: int) -> list[dict]:
+    """Choices made after `start` (a `mark()`): label, chosen kernel, each candidate's min ms."""
+    return [{"product": label, "chosen": best, "min_ms": mins} for n, label, best, mins in _DECISIONS if n > start]
+
+
+def _log(label: str, best: str, times: dict) -> None:
+    global _MADE
+    _MADE += 1
+    _DECISIONS.append((_MADE, label, best, {n: round(min(t) * 1e3, 3) for n, t in times.items()}))
+
+
 class KernelChoice:
     """The faster of `names` for one (pattern, batch size, ...) key; see the module docstring."""
 
-    __slots__ = ("names", "times", "best", "calls", "recheck", "rounds")
+    __slots__ = ("names", "label", "times", "best", "calls", "recheck", "rounds")
 
-    def __init__(self, names: tuple[str, ...]):
+    def __init__(self, names: tuple[str, ...], label: str = ""):
         self.names = tuple(names)
+        self.label = label  # what is being chosen for, in the decision log (`decisions_since`)
         self.times = {n: [] for n in self.names}
         self.best: str | None = self.names[0] if len(self.names) == 1 else None
         self.calls = 0  # calls since the last choice
@@ -43,6 +65,7 @@ class KernelChoice:
         if all(len(t) >= TRIALS for t in self.times.values()):
             self.best = min(self.names, key=lambda n: min(self.times[n]))
             self.rounds += 1
+            _log(self.label, self.best, self.times)
             self.calls = 0
 
     def run(self, call):

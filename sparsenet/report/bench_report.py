@@ -18,7 +18,20 @@ def _fmt(v) -> str:
     return "—" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.1f}")
 
 
+def _choices_line(case: dict) -> str:
+    """The numba kernels chosen by timing during a case (`kernels.tuning`), one entry per product."""
+    seen = {}
+    for d in case.get("kernel_choices", ()):
+        seen[d["product"]] = f"{d['product']}: {d['chosen']} (" + ", ".join(
+            f"{n} {ms:g}" for n, ms in d["min_ms"].items()) + " ms)"
+    return ("\n\nnumba kernels chosen by timing: " + "; ".join(seen.values())) if seen else ""
+
+
 def format_case(case: dict) -> str:
+    return _format_case(case) + _choices_line(case)
+
+
+def _format_case(case: dict) -> str:
     if case["suite"] == "inference":
         head = (f"**inference, MLP {'-'.join(map(str, case['sizes']))} magnitude-pruned to sparsity "
                 f"{case['sparsity']:g} ({case['nnz']} of {case['weights']} weights), batch {case['batch']}: "

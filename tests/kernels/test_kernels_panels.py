@@ -179,3 +179,29 @@ def test_l2_size_from_sysfs(tmp_path, monkeypatch):
         assert cpu.l2_bytes() == 0
     finally:
         cpu.l2_bytes.cache_clear()
+
+
+def test_decisions_are_logged_with_their_label_and_timings(monkeypatch):
+    monkeypatch.setattr(kb, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(kb, "PANELS", "auto")
+    p, w, mask, values, xt, gt, bias = _problem(50, 40, 0.3, 150, seed=5)
+    start = tuning.mark()
+    be = BACKENDS.get("numba")
+    for _ in range(2 * TRIALS):
+        be.spmm(p, values, xt, bias)
+    (d,) = tuning.decisions_since(start)
+    assert d["product"] == "W 50x40 @ B=150" and d["chosen"] in ("spmm", "spmm_panel")
+    assert set(d["min_ms"]) == {"spmm", "spmm_panel"} and all(v >= 0 for v in d["min_ms"].values())
+    assert tuning.decisions_since(tuning.mark()) == []
+
+
+def test_bench_report_names_the_chosen_kernels():
+    from sparsenet.report.bench_report import format_case
+    case = {"suite": "mlp", "sizes": [4, 3], "batch": 2, "sparsity": 0.5, "activation": "relu",
+            "rows": [{"contender": "sparsenet", "step": 1.0, "speedup": 2.0}],
+            "kernel_choices": [{"product": "W 3x4 @ B=200", "chosen": "spmm_panel",
+                                "min_ms": {"spmm": 2.5, "spmm_panel": 1.25}}]}
+    text = format_case(case)
+    assert text.endswith("numba kernels chosen by timing: W 3x4 @ B=200: spmm_panel (spmm 2.5, spmm_panel 1.25 ms)")
+    del case["kernel_choices"]
+    assert "chosen by timing" not in format_case(case)  # results.json from before the log: unchanged

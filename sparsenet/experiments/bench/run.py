@@ -69,7 +69,11 @@ def _run_case(done: dict, key: str, save, measure) -> None:
     if key in done:
         return
     print(f"[bench] {key} ...", file=sys.stderr, flush=True)
+    from ...kernels import tuning
+
+    start = tuning.mark()
     done[key] = measure()
+    done[key]["kernel_choices"] = tuning.decisions_since(start)  # which numba kernels the timing picked
     save()
     print(format_case(done[key]), file=sys.stderr, flush=True)
 
