@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import time
+import weakref
 
 TRIALS = 3  # timed calls per candidate before choosing (the minimum of each is compared)
 RECHECK = 256  # calls after a choice before the candidates are timed again (then 2x as many, ...)
@@ -20,6 +21,13 @@ RECHECK = 256  # calls after a choice before the candidates are timed again (the
 
 _DECISIONS: collections.deque = collections.deque(maxlen=4096)  # (number, label, best, min ms per name)
 _MADE = 0  # decisions made in this process
+_CHOOSING: "weakref.WeakSet[KernelChoice]" = weakref.WeakSet()  # live choices still timing candidates
+
+
+def choosing() -> int:
+    """How many live kernel choices are still timing their candidates (a benchmark warms up until
+    the ones its calls started have settled, so its timed calls run the chosen kernels)."""
+    return len(_CHOOSING)
 
 
 def mark() -> int:
@@ -41,7 +49,7 @@ def _log(label: str, best: str, times: dict) -> None:
 class KernelChoice:
     """The faster of `names` for one (pattern, batch size, ...) key; see the module docstring."""
 
-    __slots__ = ("names", "label", "times", "best", "calls", "recheck", "rounds")
+    __slots__ = ("names", "label", "times", "best", "calls", "recheck", "rounds", "__weakref__")
 
     def __init__(self, names: tuple[str, ...], label: str = ""):
         self.names = tuple(names)
@@ -51,6 +59,8 @@ class KernelChoice:
         self.calls = 0  # calls since the last choice
         self.recheck = RECHECK
         self.rounds = 0  # choices made so far
+        if self.best is None:
+            _CHOOSING.add(self)
 
     def next(self) -> str:
         """The candidate to run now: the chosen one, or while choosing the least-timed one."""
@@ -65,6 +75,7 @@ class KernelChoice:
         if all(len(t) >= TRIALS for t in self.times.values()):
             self.best = min(self.names, key=lambda n: min(self.times[n]))
             self.rounds += 1
+            _CHOOSING.discard(self)
             _log(self.label, self.best, self.times)
             self.calls = 0
 
@@ -76,6 +87,7 @@ class KernelChoice:
                 self.times = {n: [] for n in self.names}
                 self.best = None
                 self.recheck *= 2
+                _CHOOSING.add(self)
         name = self.next()
         if self.best is not None:
             return call(name)

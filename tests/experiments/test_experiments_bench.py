@@ -26,6 +26,29 @@ def test_time_interleaved_keeps_the_minimum_per_phase_and_interleaves(monkeypatc
     assert calls == ["a", "a", "b", "b", "a", "b", "a", "b", "a", "b"]  # warm-ups, then rounds alternate
 
 
+def test_warm_up_lasts_until_the_kernel_choices_it_started_have_settled():
+    from sparsenet.kernels.tuning import TRIALS, KernelChoice
+
+    made, ran = [], []
+
+    def step():  # like a layer whose first call creates a three-way kernel choice
+        if not made:
+            made.append(KernelChoice(("a", "b", "c")))
+        made[0].run(ran.append)
+    timing.time_interleaved({"s": {"step": step}}, repeats=1, warmup=1)
+    assert made[0].best is not None  # settled during the warm-up, so the timed call ran the chosen kernel
+    assert len(ran) == 3 * TRIALS + 1 and ran[-1] == made[0].best
+
+
+def test_warm_up_does_not_wait_for_choices_it_did_not_start():
+    from sparsenet.kernels.tuning import KernelChoice
+
+    other = KernelChoice(("x", "y"))  # started elsewhere, never run again
+    calls = []
+    timing.time_interleaved({"s": {"step": lambda: calls.append(1)}}, repeats=1, warmup=2)
+    assert len(calls) == 3 and other.best is None
+
+
 def _cfg(tmp_path, **kw):
     base = dict(shapes=("24x40x5", "24x40x1"), densities=(0.25,), contenders=("dense", "torch.sparse", "sparsenet"),
                 mlp="16-32-10", mlp_batches=(4, 1), mlp_sparsities=(0.9,), repeats=1, warmup=1,
