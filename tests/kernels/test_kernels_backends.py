@@ -158,20 +158,27 @@ def test_update_over_live_values_matches_dense(make_opt):
     assert torch.equal(wd.detach()[~mask], torch.zeros(int((~mask).sum())))  # stayed off-pattern
 
 
+def per_thread_count(fn, counts=(1, 2)) -> list:
+    """fn() under torch.set_num_threads(n) for each n in `counts`; the thread count is restored."""
+    old = torch.get_num_threads()
+    try:
+        outs = []
+        for n in counts:
+            torch.set_num_threads(n)
+            outs.append(fn())
+        return outs
+    finally:
+        torch.set_num_threads(old)
+
+
 @pytest.mark.parametrize("batch", [96, 1])  # batch 1: the input gradient sums fixed row blocks, not one per thread
 def test_numba_results_identical_for_one_and_two_threads(monkeypatch, batch):
     monkeypatch.setattr("sparsenet.kernels.backends.PARALLEL_MIN_WORK", 0)  # use the parallel kernels
     p, w, mask, values, xt, gt, bias = _problem(300, 200, 0.1, batch)
     be = BACKENDS.get("numba")
-    old = torch.get_num_threads()
-    try:
-        outs = []
-        for n in (1, 2):
-            torch.set_num_threads(n)
-            outs.append((be.spmm(p, values, xt, bias), be.spmm_t(p, values, gt), be.spmm_t_rows(p, values, gt),
-                         be.sddmm(p, gt, xt), be.linear(p, values, xt.t(), bias)))
-    finally:
-        torch.set_num_threads(old)
+    outs = per_thread_count(lambda: (be.spmm(p, values, xt, bias), be.spmm_t(p, values, gt),
+                                     be.spmm_t_rows(p, values, gt), be.sddmm(p, gt, xt),
+                                     be.linear(p, values, xt.t(), bias)))
     for a, b in zip(*outs):
         assert torch.equal(a, b)
     torch.testing.assert_close(outs[0][1], w.t() @ gt, rtol=1e-5, atol=1e-5)

@@ -8,7 +8,7 @@ from sparsenet.kernels.codegen_panels import PANEL_MIN
 from sparsenet.kernels import tuning
 from sparsenet.kernels.tuning import RECHECK, TRIALS, KernelChoice
 
-from test_kernels_backends import _problem, _tol
+from test_kernels_backends import _problem, _tol, per_thread_count
 
 # two or more full 64-column panels, then: nothing, one column, the 32 tile, the 32 tile and a
 # padded remainder, a padded remainder alone
@@ -127,14 +127,7 @@ def test_panel_sddmm_matches_dense_and_is_thread_count_independent(batch, dtype,
     p, w, mask, values, xt, gt, bias = _problem(70, 45, 0.2, batch, seed=batch, dtype=dtype,
                                                  empty_rows=(0, 33, 69), empty_cols=(2,))
     be = BACKENDS.get("numba")
-    old = torch.get_num_threads()
-    try:
-        got = []
-        for n in (1, 2):
-            torch.set_num_threads(n)
-            got.append(be.sddmm(p, gt, xt))
-    finally:
-        torch.set_num_threads(old)
+    got = per_thread_count(lambda: be.sddmm(p, gt, xt))
     assert torch.equal(got[0], got[1])
     torch.testing.assert_close(got[0], (gt @ xt.t())[mask], **_tol(dtype))
 
