@@ -181,23 +181,31 @@ _GATHER = """def {name}(val, perm, out):
 
 
 TRANSPOSE_BLOCK = 4  # register block of the transpose: 4 x 4 scalars loaded, then stored transposed
-TRANSPOSE_PANEL = 256  # output rows per parallel task
+TRANSPOSE_PANEL = 64  # at most this many output rows per parallel task; fewer when the output has few rows
+TRANSPOSE_TASKS = 8  # ... so that a (4096, 128) input still splits into 8 tasks
 
 
 def _transpose_source(name: str) -> str:
-    """(n, m) row-major -> (m, n): parallel over panels of TRANSPOSE_PANEL output rows; inside
-    one, 4 input rows at a time are read as 4 x 4 register blocks along the panel and stored
-    transposed. Keeping only 4 input rows live matters: rows of a 4096-wide float32 batch are
-    16 KiB apart, so they all fall in the same L1 sets, and the previous 16-row kernel (and
-    torch's copy) thrashed them. 128 x 4096 float32 on a 2-core AMD EPYC (Zen 4), 2026-12-03:
-    this kernel 0.13-0.17 ms, the 16-row one 0.79 ms, torch 0.48 ms; at 256 x 4096 0.29 vs 1.36 vs 0.87."""
-    S, J = TRANSPOSE_BLOCK, TRANSPOSE_PANEL
+    """(n, m) row-major -> (m, n): parallel over panels of output rows; inside one, 4 input rows
+    at a time are read as 4 x 4 register blocks along the panel and stored transposed. Keeping
+    only 4 input rows live matters: rows of a 4096-wide float32 batch are 16 KiB apart, so they
+    all fall in the same L1 sets, and the previous 16-row kernel (and torch's copy) thrashed them.
+    128 x 4096 float32 on a 2-core AMD EPYC (Zen 4), 2026-12-03: this kernel 0.13-0.17 ms, the
+    16-row one 0.79 ms, torch 0.48 ms; at 256 x 4096 0.29 vs 1.36 vs 0.87.
+
+    A panel has m // TRANSPOSE_TASKS output rows (a multiple of 4, at most TRANSPOSE_PANEL), so
+    an output with few rows (the row-major dX of a layer, (4096, B) -> (B, 4096)) still runs on
+    every thread. With a fixed 256-row panel it ran as one task: 2-core Intel Xeon, 2026-12-03,
+    (4096, 128) 0.49 -> 0.20 ms, (4096, 256) 1.25 -> 0.43 ms, (4096, 64) 0.22 -> 0.06 ms; (128, 4096)
+    0.13 -> 0.10 ms."""
+    S = TRANSPOSE_BLOCK
     lines = [f"def {name}(a, out):",
              "    n, m = a.shape",
              f"    nb = n // {S} * {S}",
-             f"    for jb in prange((m + {J - 1}) // {J}):",
-             f"        j0 = jb * {J}",
-             f"        j1 = min(m, j0 + {J})",
+             f"    J = min({TRANSPOSE_PANEL}, max({S}, m // {TRANSPOSE_TASKS} // {S} * {S}))",
+             "    for jb in prange((m + J - 1) // J):",
+             "        j0 = jb * J",
+             "        j1 = min(m, j0 + J)",
              f"        jf = j0 + (j1 - j0) // {S} * {S}",
              f"        for i0 in range(0, nb, {S}):",
              f"            for jj in range(j0, jf, {S}):"]
