@@ -181,34 +181,55 @@ _GATHER = """def {name}(val, perm, out):
 
 
 TRANSPOSE_BLOCK = 4  # register block of the transpose: 4 x 4 scalars loaded, then stored transposed
-TRANSPOSE_PANEL = 64  # at most this many output rows per parallel task; fewer when the output has few rows
-TRANSPOSE_TASKS = 8  # ... so that a (4096, 128) input still splits into 8 tasks
+TRANSPOSE_PANEL = 64  # a wide input: at most this many output rows per parallel task ...
+TRANSPOSE_TASKS = 8  # ... and fewer when the output has few rows, so that there are 8 tasks
+TRANSPOSE_ROWS = 64  # a tall input: this many input rows per parallel task
 
 
 def _transpose_source(name: str) -> str:
-    """(n, m) row-major -> (m, n): parallel over panels of output rows; inside one, 4 input rows
-    at a time are read as 4 x 4 register blocks along the panel and stored transposed. Keeping
-    only 4 input rows live matters: rows of a 4096-wide float32 batch are 16 KiB apart, so they
-    all fall in the same L1 sets, and the previous 16-row kernel (and torch's copy) thrashed them.
-    128 x 4096 float32 on a 2-core AMD EPYC (Zen 4), 2026-12-03: this kernel 0.13-0.17 ms, the
-    16-row one 0.79 ms, torch 0.48 ms; at 256 x 4096 0.29 vs 1.36 vs 0.87.
+    """(n, m) row-major -> (m, n), 4 x 4 register blocks loaded and stored transposed, in one of
+    two orders; both keep only 4 rows of the array with 16 KiB-apart rows (a 4096-wide float32
+    batch) live at once, since such rows all fall into the same L1 sets (a 16-row kernel, and
+    torch's copy, thrashed them: 128 x 4096 float32, 2-core AMD EPYC (Zen 4), 2026-12-03, 0.79 and
+    0.48 ms against 0.13-0.17 ms).
 
-    A panel has m // TRANSPOSE_TASKS output rows (a multiple of 4, at most TRANSPOSE_PANEL), so
-    an output with few rows (the row-major dX of a layer, (4096, B) -> (B, 4096)) still runs on
-    every thread. With a fixed 256-row panel it ran as one task: 2-core Intel Xeon, 2026-12-03,
-    (4096, 128) 0.49 -> 0.20 ms, (4096, 256) 1.25 -> 0.43 ms, (4096, 64) 0.22 -> 0.06 ms; (128, 4096)
-    0.13 -> 0.10 ms."""
-    S = TRANSPOSE_BLOCK
+    A wide input (n <= m: the data batch, (B, 4096) -> (4096, B)) runs in parallel over panels of
+    output rows, m // TRANSPOSE_TASKS of them (a multiple of 4, at most TRANSPOSE_PANEL); inside
+    one, 4 input rows at a time are read along the panel. A tall input (n > m: a feature-major
+    result turned row-major, (4096, B) -> (B, 4096)) runs in parallel over blocks of
+    TRANSPOSE_ROWS input rows, the same split of rows as the kernel that wrote them, so each
+    thread reads what it wrote itself; inside one, 4 output rows at a time. 2-core Intel Xeon,
+    2026-12-03, min of 30-50 calls, against one 256-row output panel per task before:
+    (4096, 128) 0.49 -> 0.11 ms, (4096, 256) 1.25 -> 0.30 ms, (4096, 64) 0.22 -> 0.04 ms; (128, 4096)
+    0.13 -> 0.10 ms; a 4096², density 0.01, B = 128 forward and its transpose 1.02 -> 0.85 ms."""
+    S, I = TRANSPOSE_BLOCK, TRANSPOSE_ROWS
     lines = [f"def {name}(a, out):",
              "    n, m = a.shape",
-             f"    nb = n // {S} * {S}",
-             f"    J = min({TRANSPOSE_PANEL}, max({S}, m // {TRANSPOSE_TASKS} // {S} * {S}))",
-             "    for jb in prange((m + J - 1) // J):",
-             "        j0 = jb * J",
-             "        j1 = min(m, j0 + J)",
-             f"        jf = j0 + (j1 - j0) // {S} * {S}",
-             f"        for i0 in range(0, nb, {S}):",
-             f"            for jj in range(j0, jf, {S}):"]
+             "    if n > m:",
+             f"        mb = m // {S} * {S}",
+             f"        for ib in prange((n + {I - 1}) // {I}):",
+             f"            i0s = ib * {I}",
+             f"            i1 = min(n, i0s + {I})",
+             f"            i1f = i0s + (i1 - i0s) // {S} * {S}",
+             f"            for jj in range(0, mb, {S}):",
+             f"                for i0 in range(i0s, i1f, {S}):"]
+    lines += [f"                    x{i}_{j} = a[i0 + {i}, jj + {j}]" for i in range(S) for j in range(S)]
+    lines += [f"                    out[jj + {j}, i0 + {i}] = x{i}_{j}" for j in range(S) for i in range(S)]
+    lines += ["                for i in range(i1f, i1):",  # the block's last (i1 - i0s) % S input rows
+              f"                    for j in range(jj, jj + {S}):",
+              "                        out[j, i] = a[i, j]",
+              "            for j in range(mb, m):",  # the last m % S output rows
+              "                for i in range(i0s, i1):",
+              "                    out[j, i] = a[i, j]",
+              "        return",
+              f"    nb = n // {S} * {S}",
+              f"    J = min({TRANSPOSE_PANEL}, max({S}, m // {TRANSPOSE_TASKS} // {S} * {S}))",
+              "    for jb in prange((m + J - 1) // J):",
+              "        j0 = jb * J",
+              "        j1 = min(m, j0 + J)",
+              f"        jf = j0 + (j1 - j0) // {S} * {S}",
+              f"        for i0 in range(0, nb, {S}):",
+              f"            for jj in range(j0, jf, {S}):"]
     lines += [f"                x{i}_{j} = a[i0 + {i}, jj + {j}]" for i in range(S) for j in range(S)]
     lines += [f"                out[jj + {j}, i0 + {i}] = x{i}_{j}" for j in range(S) for i in range(S)]
     lines += ["            for j in range(jf, j1):",

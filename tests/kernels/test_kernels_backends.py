@@ -279,9 +279,9 @@ def test_inference_linear_sees_parameter_updates():
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
-# the last three have few output rows: several narrow panels, the last one partial
-@pytest.mark.parametrize("shape", [(1, 1), (1, 70), (70, 1), (15, 63), (16, 64), (17, 65), (130, 200), (9, 515),
-                                   (301, 70), (600, 24), (1030, 130)])
+# from (515, 9) on: tall inputs (blocks of input rows, partial ones and remainders) and few-row outputs
+@pytest.mark.parametrize("shape", [(1, 1), (1, 70), (70, 1), (15, 63), (16, 64), (17, 65), (130, 200), (9, 515), (515, 9),
+                                   (301, 70), (600, 24), (1030, 130), (131, 129), (64, 63), (67, 66)])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_feature_major_is_an_exact_transposed_copy(name, parallel, shape, dtype, monkeypatch):
     if parallel:
