@@ -50,13 +50,18 @@ class _SparseLinearFn(torch.autograd.Function):
         return gx, gv, gb, None, None
 
 
+def needs_autograd(x: torch.Tensor, values: torch.Tensor, bias: torch.Tensor | None) -> bool:
+    """Whether y = x W^T + b must record an autograd node: grad mode on and something requiring grad."""
+    return torch.is_grad_enabled() and (x.requires_grad or values.requires_grad
+                                        or (bias is not None and bias.requires_grad))
+
+
 def sparse_linear(x: torch.Tensor, values: torch.Tensor, bias: torch.Tensor | None, pattern: CSRPattern,
                   backend: str | Backend = "auto") -> torch.Tensor:
     """x (B, in) -> (B, out). `backend`: "auto", "numba", "torch", "reference" or a Backend."""
     if isinstance(backend, str):
         backend = backend_for(backend, x.device, x.dtype)
-    if not (torch.is_grad_enabled() and (x.requires_grad or values.requires_grad
-                                         or (bias is not None and bias.requires_grad))):
+    if not needs_autograd(x, values, bias):
         # inference (torch.no_grad / inference_mode / frozen layer): no autograd node, nothing saved
         return backend.linear(pattern, values, x, bias)
     return _SparseLinearFn.apply(x, values, bias, pattern, backend)

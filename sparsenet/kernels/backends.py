@@ -54,9 +54,11 @@ class Backend:
         """dX as a contiguous (B, in) tensor; backends without a fused kernel transpose spmm_t's."""
         return self.spmm_t(p, values, gt).t().contiguous()
 
-    def linear(self, p: CSRPattern, values, x, bias):
-        """y = x W^T + b for x (B, in) without autograd (inference): a (B, out) tensor."""
-        return self.spmm(p, values, self.feature_major(x), bias).t()
+    def linear(self, p: CSRPattern, values, x, bias, relu: bool = False):
+        """y = x W^T + b for x (B, in) without autograd (inference): a (B, out) tensor; with
+        `relu`, relu(y), clamped in place in the fresh result."""
+        y = self.spmm(p, values, self.feature_major(x), bias).t()
+        return y.relu_() if relu else y
 
     def feature_major(self, x):
         """(B, F) -> contiguous (F, B): free for a transposed view, one transposed copy otherwise."""
@@ -237,12 +239,14 @@ class NumbaBackend(Backend):
         return torch.from_numpy(self._product(p, False, self._param(p, "values", values), xt.numpy(),
                                               self._param(p, "bias", bias)))
 
-    def linear(self, p, values, x, bias):
+    def linear(self, p, values, x, bias, relu: bool = False):
         if x.shape[0] == 1 and x.is_contiguous():
             d = x.numpy().T  # a (1, in) row is its own (in, 1) column
         else:
             d = self.feature_major(x).detach().numpy()
         y = self._product(p, False, self._param(p, "values", values), d, self._param(p, "bias", bias))
+        if relu:  # by the same split of rows as the product, so each thread clamps what it wrote
+            _kernel(self.k, "relu", y.size)(y.reshape(-1))
         return torch.from_numpy(y.T)  # (B, out), feature-major underneath like the training path
 
     def spmm_t(self, p, values, gt):

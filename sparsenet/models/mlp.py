@@ -64,7 +64,11 @@ class MLP(nn.Module):
             )
         x = x.flatten(1)  # (B, ...) -> (B, features)
         last = len(self.layers) - 1
+        relu = self.activation == "relu"
         for i, layer in enumerate(self.layers):
+            if i < last and relu and hasattr(layer, "linear_relu"):
+                x = layer.linear_relu(x)  # a SparseLinear: one pass at inference (see its docstring)
+                continue
             x = layer(x)
             if i < last:
                 x = self._act(x)

@@ -17,7 +17,7 @@ from torch import nn
 
 from ..errors import SparsenetError
 from .input_checks import check_linear_input
-from ..kernels.autograd import sparse_linear
+from ..kernels.autograd import needs_autograd, sparse_linear
 from ..kernels.backends import BACKENDS, backend_for
 from ..kernels.pattern import CSRPattern
 from .random_pattern import erdos_renyi_csr
@@ -28,6 +28,12 @@ _EXPORT_HINT = ("{tool} cannot trace SparseLinear's kernels: give it `sparsenet.
 
 
 _is_exporting = getattr(torch.compiler, "is_exporting", lambda: False)  # torch < 2.5 has no such test
+
+
+def _global_hooks() -> bool:
+    """Whether any module-wide forward hook is registered (`torch.nn.modules.module.register_module_forward_hook`, ...)."""
+    m = torch.nn.modules.module
+    return bool(getattr(m, "_global_forward_hooks", None) or getattr(m, "_global_forward_pre_hooks", None))
 
 
 _EAGER = None
@@ -192,6 +198,20 @@ class SparseLinear(nn.Module):
         lead = x.shape[:-1]
         y = fn(x.reshape(-1, self.in_features), values, bias, self.pattern, backend)
         return y.reshape(*lead, self.out_features) if len(lead) != 1 else y
+
+    def linear_relu(self, x: torch.Tensor) -> torch.Tensor:
+        """relu(self(x)). At inference (no autograd needed, as under torch.no_grad) on a (B, in)
+        batch, with no forward hook on this layer or on every module, outside tracing and
+        torch.compile, it is one backend call that clamps the fresh result in place: no second
+        pass over the activations, no separate tensor (`MLP` calls this for its relu layers).
+        Otherwise it is exactly ``torch.relu(self(x))``, so hooks see what they always saw."""
+        values, bias = self._parameters["values"], self._parameters["bias"]
+        if (x.dim() != 2 or self._forward_hooks or self._forward_pre_hooks or _global_hooks()
+                or needs_autograd(x, values, bias) or torch.jit.is_tracing() or _is_exporting()
+                or torch.compiler.is_compiling()):
+            return torch.relu(self(x))
+        check_linear_input("SparseLinear", x, self.in_features, values)
+        return self._resolved_backend(x).linear(self.pattern, values, x, bias, relu=True)
 
     def _resolved_backend(self, x: torch.Tensor):
         """The kernel backend for x's device and dtype, resolved once per (kernel, device, dtype)."""
