@@ -119,3 +119,20 @@ def test_backend_linear_relu_for_every_registered_backend():
         be = BACKENDS.get(name)
         with torch.no_grad():
             torch.testing.assert_close(be.linear(layer.pattern, layer.values, x, layer.bias, relu=True), ref)
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+@pytest.mark.parametrize("kernel", ["numba", "torch", "reference"])
+@pytest.mark.parametrize("n_in, n_out, batch", [(5, 0, 3), (0, 4, 3), (5, 4, 0), (5, 4, 1)])
+def test_linear_relu_edge_shapes_and_inference_mode(kernel, n_in, n_out, batch):
+    torch.manual_seed(0)
+    lin = torch.nn.Linear(n_in, n_out)
+    layer = SparseLinear.from_linear(lin, torch.rand(n_out, n_in) < 0.5)
+    layer.kernel = kernel
+    x = torch.randn(batch, n_in)
+    with torch.no_grad():
+        ref = torch.relu(x @ layer.to_dense().t() + layer.bias)
+        assert torch.equal(layer.linear_relu(x), ref)
+    with torch.inference_mode():
+        got = layer.linear_relu(x)
+    assert got.shape == (batch, n_out) and torch.equal(got, ref)
