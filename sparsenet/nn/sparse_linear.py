@@ -201,12 +201,13 @@ class SparseLinear(nn.Module):
 
     def linear_relu(self, x: torch.Tensor) -> torch.Tensor:
         """relu(self(x)). At inference (no autograd needed, as under torch.no_grad) on a (B, in)
-        batch, with no forward hook on this layer or on every module, outside tracing and
+        batch, with no forward hook on this layer or on all modules, outside tracing and
         torch.compile, it is one backend call that clamps the fresh result in place: no second
         pass over the activations, no separate tensor (`MLP` calls this for its relu layers).
         Otherwise it is exactly ``torch.relu(self(x))``, so hooks see what they always saw."""
         values, bias = self._parameters["values"], self._parameters["bias"]
-        if (x.dim() != 2 or self._forward_hooks or self._forward_pre_hooks or _global_hooks()
+        if (x.dim() != 2 or type(self).forward is not SparseLinear.forward  # a subclass's own forward runs
+                or self._forward_hooks or self._forward_pre_hooks or _global_hooks()
                 or needs_autograd(x, values, bias) or torch.jit.is_tracing() or _is_exporting()
                 or torch.compiler.is_compiling()):
             return torch.relu(self(x))

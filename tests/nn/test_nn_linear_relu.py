@@ -137,3 +137,16 @@ def test_linear_relu_edge_shapes_and_inference_mode(kernel, n_in, n_out, batch):
         got = layer.linear_relu(x)
     assert got.shape == (batch, n_out)
     torch.testing.assert_close(got, ref)
+
+
+def test_a_subclass_with_its_own_forward_keeps_it():
+    class Scaled(SparseLinear):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    base = _layer("numba")
+    layer = Scaled(base.in_features, base.out_features, base.pattern.crow, base.pattern.col,
+                   base.values.detach().clone(), base.bias.detach().clone())
+    x = torch.randn(4, 70)
+    with torch.no_grad():
+        torch.testing.assert_close(layer.linear_relu(x), torch.relu(2 * base(x)))
