@@ -186,6 +186,13 @@ TRANSPOSE_TASKS = 8  # ... and fewer when the output has few rows, so that there
 TRANSPOSE_ROWS = 64  # a tall input: this many input rows per parallel task
 
 
+def _transpose_block(indent: str) -> list[str]:
+    """The 4 x 4 block at input (i0, jj): loaded into scalars, stored transposed at (jj, i0)."""
+    S = TRANSPOSE_BLOCK
+    return ([f"{indent}x{i}_{j} = a[i0 + {i}, jj + {j}]" for i in range(S) for j in range(S)]
+            + [f"{indent}out[jj + {j}, i0 + {i}] = x{i}_{j}" for j in range(S) for i in range(S)])
+
+
 def _transpose_source(name: str) -> str:
     """(n, m) row-major -> (m, n), 4 x 4 register blocks loaded and stored transposed, in one of
     two orders; both keep only 4 rows of the array with 16 KiB-apart rows (a 4096-wide float32
@@ -213,8 +220,7 @@ def _transpose_source(name: str) -> str:
              f"            i1f = i0s + (i1 - i0s) // {S} * {S}",
              f"            for jj in range(0, mb, {S}):",
              f"                for i0 in range(i0s, i1f, {S}):"]
-    lines += [f"                    x{i}_{j} = a[i0 + {i}, jj + {j}]" for i in range(S) for j in range(S)]
-    lines += [f"                    out[jj + {j}, i0 + {i}] = x{i}_{j}" for j in range(S) for i in range(S)]
+    lines += _transpose_block("                    ")
     lines += ["                for i in range(i1f, i1):",  # the block's last (i1 - i0s) % S input rows
               f"                    for j in range(jj, jj + {S}):",
               "                        out[j, i] = a[i, j]",
@@ -230,8 +236,7 @@ def _transpose_source(name: str) -> str:
               f"        jf = j0 + (j1 - j0) // {S} * {S}",
               f"        for i0 in range(0, nb, {S}):",
               f"            for jj in range(j0, jf, {S}):"]
-    lines += [f"                x{i}_{j} = a[i0 + {i}, jj + {j}]" for i in range(S) for j in range(S)]
-    lines += [f"                out[jj + {j}, i0 + {i}] = x{i}_{j}" for j in range(S) for i in range(S)]
+    lines += _transpose_block("                ")
     lines += ["            for j in range(jf, j1):",
               f"                for i in range(i0, i0 + {S}):",
               "                    out[j, i] = a[i, j]",
