@@ -23,7 +23,7 @@ import torch
 
 from ..errors import SparsenetError
 from ..registry import Registry
-from .codegen import NARROW, TILE, narrow_name
+from .codegen import NARROW, SCATTER_WIDTHS, TILE, narrow_name, scatter_width
 from .codegen_panels import PANEL_MIN
 from .cpu import l2_bytes
 from .pattern import CSRPattern
@@ -252,12 +252,27 @@ class NumbaBackend(Backend):
     def spmm_t(self, p, values, gt):
         if gt.shape[1] == 1:
             return torch.from_numpy(self._spmv_t(p, values, gt).reshape(-1, 1))
+        if gt.shape[1] <= SCATTER_WIDTHS[-1]:
+            return torch.from_numpy(self._scatter_t(p, values, gt, False))
         return torch.from_numpy(self._product(p, True, self._values_t(p, values), gt.numpy(), None))
 
     def spmm_t_rows(self, p, values, gt):
         if gt.shape[1] == 1:  # (in, 1) and (1, in) are the same vector
             return torch.from_numpy(self._spmv_t(p, values, gt).reshape(1, -1))
+        if gt.shape[1] <= SCATTER_WIDTHS[-1]:
+            return torch.from_numpy(self._scatter_t(p, values, gt, True))
         return torch.from_numpy(self._product(p, True, self._values_t(p, values), gt.numpy(), None, rows_out=True))
+
+    def _scatter_t(self, p, values, gt, rows_out: bool) -> np.ndarray:
+        # batches 2..NARROW: W's rows scattered into dX's rows (`codegen._scatter_t_source`), written
+        # (in, B) or, with `rows_out`, (B, in); like batch 1, no W^T-order values are gathered
+        ptr, idx = self._np(p, False, True)
+        g = gt.numpy()
+        B = g.shape[1]
+        out = np.empty((B, p.in_features) if rows_out else (p.in_features, B), g.dtype)
+        name = f"spmm_t_scatter{scatter_width(B)}"
+        _kernel(self.k, name, p.nnz * B)(ptr, idx, self._param(p, "values", values), g, out, rows_out, g.dtype.type(0))
+        return out
 
     def _spmv_t(self, p, values, gt):
         # batch 1: W's rows scattered into x's positions, no transposed values needed

@@ -172,6 +172,56 @@ def _spmv_t_source(name: str) -> str:
     ])
 
 
+SCATTER_WIDTHS = NARROW_WIDTHS  # dX for batches 2..NARROW by scatter through W's rows (`_scatter_t_source`)
+
+
+def scatter_width(B: int) -> int:
+    """The scatter kernel's register width for 2 <= B <= SCATTER_WIDTHS[-1] columns."""
+    return next(w for w in SCATTER_WIDTHS if w >= B)
+
+
+def _scatter_t_source(name: str, width: int) -> str:
+    """dX = W^T G for a batch of 2..`width` columns, through W's own rows like `spmv_t`.
+
+    Each nonzero adds val[j] * G[r, :] into row idx[j] of one of SCATTER_PARTS private
+    (K, width) partial results, then the parts are summed in a fixed order (so the result does
+    not depend on the thread count). This reads W's values in place: the W^T-order gather that
+    the tiled product needs costs as much as the product itself at these widths. 4096², 2-core
+    Intel Xeon, 2026-12-03, dX alone: density 0.1, B = 2 / 4 / 8 1.71-1.85 -> 0.67-0.89 ms
+    and density 0.01 0.16-0.18 -> 0.10-0.12 ms; B = 12 (a padded 16 tile before) 1.55-1.86x
+    faster at densities 0.01-0.1; B = 16 a tie (1.00-1.10x); B = 32 0.72-0.89x, so wider
+    batches keep the tiled product (benchmarks/narrow_dx.py)."""
+    W, P = width, SCATTER_PARTS
+    loads = [f"            g{b} = G[r, {b}]" + ("" if b < 2 else f" if B > {b} else zero") for b in range(W)]
+    adds = [f"                a[{b}] += v * g{b}" for b in range(W)]
+    return "\n".join([
+        f"def {name}(ptr, idx, val, G, out, rows_out, zero):",
+        "    # W^T G: (rows, K) CSR^T @ (rows, B) -> out (K, B), or (B, K) with rows_out; 2 <= B <= " + str(W),
+        "    rows = ptr.size - 1",
+        "    B = G.shape[1]",
+        "    K = out.shape[1] if rows_out else out.shape[0]",
+        f"    part = np.empty(({P}, K, {W}), out.dtype)",
+        f"    for q in prange({P}):",
+        "        acc = part[q]",
+        "        acc[:] = zero",
+        f"        for r in range(q * rows // {P}, (q + 1) * rows // {P}):",
+        *loads,
+        "            for j in range(ptr[r], ptr[r + 1]):",
+        "                v = val[j]",
+        "                a = acc[idx[j]]",
+        *adds,
+        "    for c in prange(K):",
+        "        for b in range(B):",
+        "            s = zero",
+        f"            for q in range({P}):",
+        "                s += part[q, c, b]",
+        "            if rows_out:",
+        "                out[b, c] = s",
+        "            else:",
+        "                out[c, b] = s",
+    ])
+
+
 # dX = W^T G runs through W^T's pattern on values gathered into W^T's order once per call:
 # fresh after every optimizer step, and measured faster than reading val[perm[j]] inside the
 # tiles (B=128, density 0.1: 8.8 vs 10.8 ms; B=32: 4.8 vs 5.0 ms; AMD EPYC, 2026-12-02).
@@ -274,6 +324,7 @@ def generate() -> str:
             f"@njit(parallel={parallel}, fastmath=True, cache=True)\n" + _sddmm_source("sddmm" + suffix),
             deco + _spmv_source("spmv" + suffix, "val[{j}]"),
             deco + _spmv_t_source("spmv_t" + suffix),
+            *(deco + _scatter_t_source(f"spmm_t_scatter{w}" + suffix, w) for w in SCATTER_WIDTHS),
             deco + _GATHER.format(name="gather" + suffix),
             deco + _transpose_source("transpose" + suffix),
             f"@njit(parallel={parallel}, cache=True)\n" + _RELU.format(name="relu" + suffix),
@@ -348,6 +399,8 @@ def warm() -> float:
             getattr(k, "spmv" + sfx)(ptr, idx.astype(np.uint16), val, d[0], val, True, dv, dt(0))
             getattr(k, "spmv_t" + sfx)(ptr, idx, val, val, dv, dt(0))
             getattr(k, "spmv_t" + sfx)(ptr, idx.astype(np.uint16), val, val, dv, dt(0))
+            for w in SCATTER_WIDTHS:
+                getattr(k, f"spmm_t_scatter{w}" + sfx)(ptr, idx.astype(np.uint16), val, d, out.T.copy(), False, dt(0))
             getattr(k, "gather" + sfx)(val, idx, dv)
             getattr(k, "transpose" + sfx)(d, out.T.copy())
             getattr(k, "relu" + sfx)(out.reshape(-1))

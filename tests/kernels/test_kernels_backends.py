@@ -107,6 +107,7 @@ def test_all_pruned_layer(name):
     be = BACKENDS.get(name)
     torch.testing.assert_close(be.spmm(p, values, xt, bias), bias[:, None].expand(4, 5))
     assert torch.equal(be.spmm_t(p, values, gt), torch.zeros(6, 5))
+    assert torch.equal(be.spmm_t_rows(p, values, gt), torch.zeros(5, 6))
     assert be.sddmm(p, gt, xt).numel() == 0
 
 
@@ -171,7 +172,7 @@ def per_thread_count(fn, counts=(1, 2)) -> list:
         torch.set_num_threads(old)
 
 
-@pytest.mark.parametrize("batch", [96, 1])  # batch 1: the input gradient sums fixed row blocks, not one per thread
+@pytest.mark.parametrize("batch", [96, 16, 5, 1])  # batches 1..16: the input gradient sums fixed row blocks, not one per thread
 def test_numba_results_identical_for_one_and_two_threads(monkeypatch, batch):
     monkeypatch.setattr("sparsenet.kernels.backends.PARALLEL_MIN_WORK", 0)  # use the parallel kernels
     p, w, mask, values, xt, gt, bias = _problem(300, 200, 0.1, batch)
@@ -184,6 +185,20 @@ def test_numba_results_identical_for_one_and_two_threads(monkeypatch, batch):
     torch.testing.assert_close(outs[0][1], w.t() @ gt, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("batch", [1, 2, 3, 9, 16, 17])
+def test_narrow_input_gradient_reads_values_in_place(batch, monkeypatch):
+    # batches up to 16 scatter through W's own rows: no W^T-order copy of the values is gathered
+    # (that gather cost as much as the product); wider batches run the tiled W^T product on it
+    be = BACKENDS.get("numba")
+    gathered = []
+    real = type(be)._values_t
+    monkeypatch.setattr(type(be), "_values_t", lambda self, p, v: gathered.append(1) or real(self, p, v))
+    p, w, mask, values, xt, gt, bias = _problem(30, 40, 0.2, batch, seed=batch, empty_rows=(0,), empty_cols=(39,))
+    torch.testing.assert_close(be.spmm_t(p, values, gt), w.t() @ gt, **_tol(torch.float32))
+    torch.testing.assert_close(be.spmm_t_rows(p, values, gt), gt.t() @ w, **_tol(torch.float32))
+    assert len(gathered) == (2 if batch > 16 else 0)
+
+
 def test_batch_one_indices_wider_than_16_bits():
     # batch 1 reads uint16 indices where they fit; a 70,000-wide layer must keep int32 ones
     in_f = 70_000
@@ -193,13 +208,15 @@ def test_batch_one_indices_wider_than_16_bits():
     values = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     w = torch.zeros(3, in_f)
     w[torch.tensor([0, 0, 0, 0, 2, 2]), col] = values
-    xt = torch.randn(in_f, 1)
-    gt = torch.randn(3, 1)
-    for name in ("numba", "reference"):
-        be = BACKENDS.get(name)
-        torch.testing.assert_close(be.spmm(p, values, xt, None), w @ xt)
-        torch.testing.assert_close(be.spmm_t(p, values, gt), w.t() @ gt)
-        torch.testing.assert_close(be.sddmm(p, gt, xt), (gt @ xt.t())[w != 0])
+    for batch in (1, 3):  # batch 3: the scatter dX reads the same narrowed indices
+        xt = torch.randn(in_f, batch)
+        gt = torch.randn(3, batch)
+        for name in ("numba", "reference"):
+            be = BACKENDS.get(name)
+            torch.testing.assert_close(be.spmm(p, values, xt, None), w @ xt)
+            torch.testing.assert_close(be.spmm_t(p, values, gt), w.t() @ gt)
+            torch.testing.assert_close(be.spmm_t_rows(p, values, gt), gt.t() @ w)
+            torch.testing.assert_close(be.sddmm(p, gt, xt), (gt @ xt.t())[w != 0])
 
 
 @settings(max_examples=25, deadline=None)
