@@ -13,32 +13,20 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import torch
+
+from _common import ints, min_ms
 
 from sparsenet.kernels.backends import BACKENDS
 from sparsenet.nn import SparseLinear
 from sparsenet.train import machine_info
 
 
-def _min_ms(fn, reps: int) -> float:
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best * 1e3
-
-
-def _ints(text: str) -> list[int]:
-    return [int(v) for v in text.split(",")]
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=4096)
-    p.add_argument("--batches", type=_ints, default=[2, 4, 8, 12, 16])
+    p.add_argument("--batches", type=ints, default=[2, 4, 8, 12, 16])
     p.add_argument("--densities", type=lambda s: [float(v) for v in s.split(",")], default=[0.1, 0.01])
     p.add_argument("--reps", type=int, default=20)
     p.add_argument("--threads", type=int, default=0)
@@ -72,7 +60,7 @@ def main(argv=None) -> int:
             ms = {k: float("inf") for k in cases}
             for _ in range(3):
                 for k, fn in cases.items():
-                    ms[k] = min(ms[k], _min_ms(fn, a.reps))
+                    ms[k] = min(ms[k], min_ms(fn, a.reps))
             print(f"| {B} | {d} | {ms['dense']:.3f} | {ms['tiled']:.3f} | {ms['scatter']:.3f} | "
                   f"{ms['dense'] / ms['scatter']:.1f} | {ms['tiled'] / ms['scatter']:.2f} |")
     return 0

@@ -11,33 +11,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import numpy as np
 import torch
+
+from _common import ints, min_ms
 
 from sparsenet.kernels.codegen import load
 from sparsenet.nn import SparseLinear
 from sparsenet.train import machine_info
 
 
-def _min_ms(fn, reps: int) -> float:
-    best = float("inf")
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best * 1e3
-
-
-def _ints(text: str) -> list[int]:
-    return [int(v) for v in text.split(",")]
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=4096)
-    p.add_argument("--batches", type=_ints, default=[128, 256])
+    p.add_argument("--batches", type=ints, default=[128, 256])
     p.add_argument("--densities", type=lambda s: [float(v) for v in s.split(",")], default=[0.1, 0.05, 0.01])
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("--threads", type=int, default=0)
@@ -77,7 +65,7 @@ def main(argv=None) -> int:
             ms = {n: float("inf") for n in calls}
             for _ in range(3):
                 for n, fn in calls.items():
-                    ms[n] = min(ms[n], _min_ms(fn, a.reps))
+                    ms[n] = min(ms[n], min_ms(fn, a.reps))
 
             def cell(n, dense):
                 return f"{ms[n]:.3g} ({ms[dense] / ms[n]:.2f}×)"
