@@ -37,14 +37,10 @@ class _SparseLinearFn(torch.autograd.Function):
         xt, values = ctx.saved_tensors
         p, be = ctx.pattern, ctx.backend
         gt = be.feature_major(gy)                      # (out, B)
-        gx = gv = gb = None
-        if ctx.needs_input_grad[0]:
-            if ctx.rows_out:
-                gx = be.spmm_t_rows(p, values, gt)     # (B, in) written directly
-            else:
-                gx = be.spmm_t(p, values, gt).t()      # (in, out) @ (out, B) -> (in, B) -> (B, in) view
-        if ctx.needs_input_grad[1]:
-            gv = be.sddmm(p, gt, xt)                   # (nnz,) on the pattern only
+        gb = None
+        # dX: (in, out) @ (out, B), as (B, in) written directly for a row-major input or as a view
+        # of (in, B); dW: (nnz,) on the pattern only (one fused pass for a few columns: `backward`)
+        gx, gv = be.backward(p, values, gt, xt, ctx.needs_input_grad[0], ctx.needs_input_grad[1], ctx.rows_out)
         if ctx.needs_input_grad[2]:
             gb = gt.sum(1)
         return gx, gv, gb, None, None

@@ -23,7 +23,7 @@ import torch
 
 from ..errors import SparsenetError
 from ..registry import Registry
-from .codegen import NARROW, SCATTER_WIDTHS, TILE, narrow_name, scatter_width
+from .codegen import FUSED_WIDTHS, NARROW, SCATTER_WIDTHS, TILE, narrow_name, scatter_width
 from .codegen_panels import PANEL_MIN
 from .cpu import l2_bytes
 from .pattern import CSRPattern
@@ -53,6 +53,16 @@ class Backend:
     def spmm_t_rows(self, p: CSRPattern, values, gt):
         """dX as a contiguous (B, in) tensor; backends without a fused kernel transpose spmm_t's."""
         return self.spmm_t(p, values, gt).t().contiguous()
+
+    def backward(self, p: CSRPattern, values, gt, xt, need_dx: bool, need_dw: bool, rows_out: bool):
+        """(dX, dW values) for the output gradient gt (out, B) and the saved input xt (in, B);
+        None where not needed. dX is (B, in): contiguous with `rows_out`, else a view of (in, B)."""
+        gx = gv = None
+        if need_dx:
+            gx = self.spmm_t_rows(p, values, gt) if rows_out else self.spmm_t(p, values, gt).t()
+        if need_dw:
+            gv = self.sddmm(p, gt, xt)
+        return gx, gv
 
     def linear(self, p: CSRPattern, values, x, bias, relu: bool = False):
         """y = x W^T + b for x (B, in) without autograd (inference): a (B, out) tensor; with
@@ -262,6 +272,20 @@ class NumbaBackend(Backend):
         if gt.shape[1] <= SCATTER_WIDTHS[-1]:
             return torch.from_numpy(self._scatter_t(p, values, gt, True))
         return torch.from_numpy(self._product(p, True, self._values_t(p, values), gt.numpy(), None, rows_out=True))
+
+    def backward(self, p, values, gt, xt, need_dx, need_dw, rows_out):
+        B = gt.shape[1]
+        if not (need_dx and need_dw and B in FUSED_WIDTHS):
+            return super().backward(p, values, gt, xt, need_dx, need_dw, rows_out)
+        # 2..4 columns: dX and dW in one pass over W's rows (`codegen._scatter_t_source`, fused)
+        ptr, idx = self._np(p, False, True)
+        g = gt.numpy()
+        out = np.empty((B, p.in_features) if rows_out else (p.in_features, B), g.dtype)
+        dw = np.empty(p.nnz, g.dtype)
+        _kernel(self.k, f"backward_fused{B}", 2 * p.nnz * B)(ptr, idx, self._param(p, "values", values), g,
+                                                              xt.numpy(), dw, out, rows_out, g.dtype.type(0))
+        gx = torch.from_numpy(out)
+        return (gx if rows_out else gx.t()), torch.from_numpy(dw)
 
     def _scatter_t(self, p, values, gt, rows_out: bool) -> np.ndarray:
         # batches 2..NARROW: W's rows scattered into dX's rows (`codegen._scatter_t_source`), written

@@ -172,17 +172,47 @@ def per_thread_count(fn, counts=(1, 2)) -> list:
         torch.set_num_threads(old)
 
 
-@pytest.mark.parametrize("batch", [96, 16, 5, 1])  # batches 1..16: the input gradient sums fixed row blocks, not one per thread
+@pytest.mark.parametrize("batch", [96, 16, 5, 3, 1])  # batches 1..16: the input gradient sums fixed row blocks, not one per thread
 def test_numba_results_identical_for_one_and_two_threads(monkeypatch, batch):
     monkeypatch.setattr("sparsenet.kernels.backends.PARALLEL_MIN_WORK", 0)  # use the parallel kernels
     p, w, mask, values, xt, gt, bias = _problem(300, 200, 0.1, batch)
     be = BACKENDS.get("numba")
     outs = per_thread_count(lambda: (be.spmm(p, values, xt, bias), be.spmm_t(p, values, gt),
                                      be.spmm_t_rows(p, values, gt), be.sddmm(p, gt, xt),
-                                     be.linear(p, values, xt.t(), bias)))
+                                     be.linear(p, values, xt.t(), bias),
+                                     *be.backward(p, values, gt, xt, True, True, True)))
     for a, b in zip(*outs):
         assert torch.equal(a, b)
     torch.testing.assert_close(outs[0][1], w.t() @ gt, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("batch", [1, 2, 3, 4, 5, 17])
+def test_backward_matches_dense_for_every_need(name, dtype, parallel, batch, monkeypatch):
+    # 2..4 columns: the numba backend computes dX and dW in one pass; any other case, or one of
+    # the two alone, is the separate products
+    if parallel:
+        monkeypatch.setattr("sparsenet.kernels.backends.PARALLEL_MIN_WORK", 0)
+    p, w, mask, values, xt, gt, bias = _problem(37, 53, 0.2, batch, seed=batch, dtype=dtype,
+                                                 empty_rows=(0, 36), empty_cols=(1, 52))
+    be = BACKENDS.get(name)
+    for need_dx, need_dw in ((True, True), (True, False), (False, True)):
+        for rows_out in (False, True):
+            gx, gv = be.backward(p, values, gt, xt, need_dx, need_dw, rows_out)
+            assert (gx is None) == (not need_dx) and (gv is None) == (not need_dw)
+            if need_dx:
+                assert gx.shape == (batch, 53) and (gx.is_contiguous() or not rows_out)
+                torch.testing.assert_close(gx, gt.t() @ w, **_tol(dtype))
+            if need_dw:
+                torch.testing.assert_close(gv, (gt @ xt.t())[mask], **_tol(dtype))
+
+
+def test_fused_backward_of_an_all_pruned_layer():
+    p, w, mask, values, xt, gt, bias = _problem(4, 6, 0.0, 3)
+    gx, gv = BACKENDS.get("numba").backward(p, values, gt, xt, True, True, True)
+    assert torch.equal(gx, torch.zeros(3, 6)) and gv.numel() == 0
 
 
 @pytest.mark.parametrize("batch", [1, 2, 3, 9, 16, 17])
