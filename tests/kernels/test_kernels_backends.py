@@ -349,3 +349,11 @@ def test_feature_major_of_a_tensor_requiring_grad():
     x = torch.randn(40, 24, requires_grad=True)
     xt = BACKENDS.get("numba").feature_major(x)
     assert torch.equal(xt, x.detach().t()) and not xt.requires_grad
+
+
+def test_scatter_widths_are_the_narrow_tile_widths():
+    # every narrow batch (2..16) has a scatter kernel for its input gradient, of the forward tile's width
+    from sparsenet.kernels import codegen
+
+    assert codegen.SCATTER_WIDTHS == codegen.NARROW_WIDTHS
+    assert all(codegen.scatter_width(B) == codegen.narrow_width(B) for B in range(2, codegen.NARROW + 1))
