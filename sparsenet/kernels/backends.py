@@ -8,6 +8,7 @@ contiguous run of B numbers. For W (out, in) with pattern P:
     spmm_t_rows  dX = the same product written row-major (B, in), for a row-major input
     sddmm   dW   = (G^T X)|P            (out, B) x (in, B)   -> (nnz,)   only on the pattern
     linear  y = x W^T + b               (B, in) -> (B, out)  inference: no autograd, any input layout
+    backward  (dX, dW) as autograd needs them: the two above, or for 2..4 columns one fused pass (numba)
 
 Backends (registry ``BACKENDS``):
   numba      generated, batch-tiled CPU kernels (`codegen`); float32/float64; the default on CPU
