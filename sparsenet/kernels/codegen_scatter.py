@@ -53,8 +53,8 @@ def _scatter_t_source(name: str, width: int, fused: bool = False) -> str:
     G[r, :] with X^T[idx[j], :], so the backward reads W's pattern once instead of twice (once
     here, once in `sddmm`). 4096², Intel Xeon, 2026-12-03, dX + dW: B = 2 0.243 -> 0.170 ms
     (density 0.01), 1.76 -> 1.10 ms (0.1); B = 4 1.35x / 1.14x; B = 8 1.04-1.15x and B = 16
-    0.85-0.89x, so only 2..4 columns fuse. Its dW sums the B products in order, as `sddmm` does
-    at these widths, but not necessarily with the same rounding.
+    0.85-0.89x, so only 2..4 columns fuse. Its dW sums the B products in order; `sddmm` (built
+    with reassociation allowed) may round the same dot differently.
 
     Each nonzero adds val[j] * G[r, :] into row idx[j] of one of SCATTER_PARTS private
     (K, width) partial results, then the parts are summed in a fixed order (so the result does
