@@ -314,8 +314,14 @@ class NumbaBackend(Backend):
         if sddmm_uses_panels(xt.shape[0], xt.shape[1], g.itemsize):
             _pool_threads()  # the parallel build for any thread count: see codegen_panels._sddmm_panel_source
             kernel = self.k.sddmm_panel
+        elif p.nnz * gt.shape[1] < PARALLEL_MIN_WORK:
+            kernel = self.k.sddmm_serial
         else:
-            kernel = _kernel(self.k, "sddmm", p.nnz * gt.shape[1])
+            # the parallel build even for one thread: built with reassociation, the serial and
+            # parallel builds may vectorise a short dot differently (B = 3: up to 5e-7 apart), and
+            # the result must not depend on the thread count
+            _pool_threads()
+            kernel = self.k.sddmm
         kernel(ptr, idx, g, xt.numpy(), out, g.dtype.type(0))
         return torch.from_numpy(out)
 
