@@ -264,40 +264,39 @@ class NumbaBackend(Backend):
         if gt.shape[1] == 1:
             return torch.from_numpy(self._spmv_t(p, values, gt).reshape(-1, 1))
         if gt.shape[1] <= SCATTER_WIDTHS[-1]:
-            return torch.from_numpy(self._scatter_t(p, values, gt, False))
+            return torch.from_numpy(self._scatter_t(p, values, gt, False)[0])
         return torch.from_numpy(self._product(p, True, self._values_t(p, values), gt.numpy(), None))
 
     def spmm_t_rows(self, p, values, gt):
         if gt.shape[1] == 1:  # (in, 1) and (1, in) are the same vector
             return torch.from_numpy(self._spmv_t(p, values, gt).reshape(1, -1))
         if gt.shape[1] <= SCATTER_WIDTHS[-1]:
-            return torch.from_numpy(self._scatter_t(p, values, gt, True))
+            return torch.from_numpy(self._scatter_t(p, values, gt, True)[0])
         return torch.from_numpy(self._product(p, True, self._values_t(p, values), gt.numpy(), None, rows_out=True))
 
     def backward(self, p, values, gt, xt, need_dx, need_dw, rows_out):
-        B = gt.shape[1]
-        if not (need_dx and need_dw and B in FUSED_WIDTHS):
+        if not (need_dx and need_dw and gt.shape[1] in FUSED_WIDTHS):
             return super().backward(p, values, gt, xt, need_dx, need_dw, rows_out)
-        # 2..4 columns: dX and dW in one pass over W's rows (`codegen._scatter_t_source`, fused)
-        ptr, idx = self._np(p, False, True)
-        g = gt.numpy()
-        out = np.empty((B, p.in_features) if rows_out else (p.in_features, B), g.dtype)
-        dw = np.empty(p.nnz, g.dtype)
-        _kernel(self.k, f"backward_fused{B}", 2 * p.nnz * B)(ptr, idx, self._param(p, "values", values), g,
-                                                              xt.numpy(), dw, out, rows_out, g.dtype.type(0))
+        out, dw = self._scatter_t(p, values, gt, rows_out, xt)  # 2..4 columns: dX and dW in one pass
         gx = torch.from_numpy(out)
         return (gx if rows_out else gx.t()), torch.from_numpy(dw)
 
-    def _scatter_t(self, p, values, gt, rows_out: bool) -> np.ndarray:
-        # batches 2..NARROW: W's rows scattered into dX's rows (`codegen._scatter_t_source`), written
-        # (in, B) or, with `rows_out`, (B, in); like batch 1, no W^T-order values are gathered
+    def _scatter_t(self, p, values, gt, rows_out: bool, xt=None):
+        """(dX, None) for batches 2..NARROW: W's rows scattered into dX's rows
+        (`codegen_scatter._scatter_t_source`), written (in, B) or, with `rows_out`, (B, in); like
+        batch 1, no W^T-order values are gathered. With `xt` (2..4 columns) the same pass also
+        computes dW: (dX, dW)."""
         ptr, idx = self._np(p, False, True)
         g = gt.numpy()
         B = g.shape[1]
         out = np.empty((B, p.in_features) if rows_out else (p.in_features, B), g.dtype)
-        name = f"spmm_t_scatter{scatter_width(B)}"
-        _kernel(self.k, name, p.nnz * B)(ptr, idx, self._param(p, "values", values), g, out, rows_out, g.dtype.type(0))
-        return out
+        v, zero = self._param(p, "values", values), g.dtype.type(0)
+        if xt is None:
+            _kernel(self.k, f"spmm_t_scatter{scatter_width(B)}", p.nnz * B)(ptr, idx, v, g, out, rows_out, zero)
+            return out, None
+        dw = np.empty(p.nnz, g.dtype)
+        _kernel(self.k, f"backward_fused{B}", 2 * p.nnz * B)(ptr, idx, v, g, xt.numpy(), dw, out, rows_out, zero)
+        return out, dw
 
     def _spmv_t(self, p, values, gt):
         # batch 1: W's rows scattered into x's positions, no transposed values needed
